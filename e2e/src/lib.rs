@@ -1,0 +1,121 @@
+//! Test kit of the FreelanceFlow end-to-end tests: a fresh warehouse database per test, unique Kafka
+//! topic names, and the `freelanceflow` binary run as real processes. The tests in `tests/` need the
+//! local stack (`scripts/stack.sh up`): a real PostgreSQL and the tansu Kafka-protocol broker.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// Admin URL of the test PostgreSQL (a role allowed to create databases).
+pub fn admin_url() -> String {
+    std::env::var("FF_ADMIN_DATABASE_URL").unwrap_or_else(|_| {
+        "postgres://freelanceflow:freelanceflow@127.0.0.1:55432/postgres".to_string()
+    })
+}
+
+pub fn brokers() -> String {
+    std::env::var("FF_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:59092".to_string())
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A name unique to this test run: `prefix_<pid>_<n>_<millis>`.
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() % 100_000_000)
+        .unwrap_or(0);
+    format!("{prefix}_{}_{n}_{ms}", std::process::id())
+}
+
+/// Creates an empty database, applies the migrations and returns its URL and a pool.
+pub async fn fresh_warehouse(prefix: &str) -> (String, PgPool) {
+    let admin = admin_url();
+    let name = unique(prefix).to_lowercase();
+    let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+        panic!("cannot reach the test PostgreSQL at {admin}: {e}. Start it with `scripts/stack.sh up`.")
+    });
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin.rsplit_once('/').expect("URL with a database").0;
+    let url = format!("{base}/{name}");
+    ff_warehouse::migrate(&url).await.expect("migrations apply");
+    let pool = ff_warehouse::connect(&url, 5).await.expect("connect");
+    (url, pool)
+}
+
+/// The `freelanceflow` binary built next to the tests.
+pub fn binary() -> PathBuf {
+    if let Ok(p) = std::env::var("FF_BIN") {
+        return PathBuf::from(p);
+    }
+    let mut p = std::env::current_exe().expect("test binary path");
+    p.pop();
+    if p.ends_with("deps") {
+        p.pop();
+    }
+    p.join("freelanceflow")
+}
+
+/// A running `freelanceflow` process, killed when dropped.
+pub struct Proc {
+    pub name: String,
+    pub child: Child,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
+        let log = std::env::temp_dir().join(format!("{}.log", unique(name)));
+        let file = std::fs::File::create(&log).expect("log file");
+        eprintln!("{name}: log in {}", log.display());
+        let child = Command::new(binary())
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::from(file.try_clone().expect("log")))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary().display()));
+        Proc {
+            name: name.to_string(),
+            child,
+        }
+    }
+
+    /// SIGKILL, no goodbye.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Runs `freelanceflow args...` to completion and returns (success, stdout, stderr).
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(binary())
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary().display()));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

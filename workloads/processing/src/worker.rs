@@ -1,0 +1,331 @@
+//! `freelanceflow worker`: a member of the consumer group that owns partitions, reads micro-batches
+//! and commits each one as a single fenced PostgreSQL transaction.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ff_warehouse::offsets::{self, Claim};
+use ff_warehouse::PartitionKey;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message as _;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::runtime::Handle;
+
+use crate::batch::{self, BatchError, Topics};
+use crate::decode::{Decoded, Message};
+use crate::kafka::KafkaSettings;
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    pub worker_id: String,
+    pub kafka: KafkaSettings,
+    pub topics: Topics,
+    pub database_url: String,
+    /// A batch is committed when it holds this many records...
+    pub max_batch: usize,
+    /// ...or when its first record has waited this long.
+    pub linger: Duration,
+    /// Stop once every assigned partition is idle for this long (batch runs); never when None.
+    pub exit_when_idle: Option<Duration>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Warehouse(#[from] ff_warehouse::WarehouseError),
+    #[error("Kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error("PostgreSQL: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("batch failed after {attempts} attempts: {source}")]
+    Batch { attempts: u32, source: BatchError },
+    #[error("claiming partitions failed: {0}")]
+    Claim(String),
+}
+
+#[derive(Default)]
+struct Assignment {
+    claims: HashMap<PartitionKey, Claim>,
+    /// bumped at every rebalance: a batch read under an older generation is dropped
+    generation: u64,
+    error: Option<String>,
+}
+
+/// Rebalance callback: claims assigned partitions in the warehouse and seeks to the stored offsets.
+struct WorkerContext {
+    rt: Handle,
+    pool: PgPool,
+    group: String,
+    owner: String,
+    state: Mutex<Assignment>,
+}
+
+impl ClientContext for WorkerContext {}
+
+impl ConsumerContext for WorkerContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let mut state = self.state.lock().expect("assignment lock");
+        state.generation += 1;
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let keys: Vec<PartitionKey> = tpl
+                    .elements()
+                    .iter()
+                    .map(|e| PartitionKey::new(e.topic(), e.partition()))
+                    .collect();
+                match self
+                    .rt
+                    .block_on(offsets::claim(&self.pool, &self.group, &self.owner, &keys))
+                {
+                    Ok(claims) => {
+                        for c in &claims {
+                            if let Err(e) = tpl.set_partition_offset(
+                                &c.key.topic,
+                                c.key.partition,
+                                Offset::Offset(c.next_offset),
+                            ) {
+                                tracing::error!(partition = %c.key, error = %e, "cannot set offset");
+                            }
+                            tracing::info!(partition = %c.key, offset = c.next_offset, epoch = c.epoch,
+                                "partition assigned, resuming at the offset stored in the warehouse");
+                        }
+                        state.claims = claims.into_iter().map(|c| (c.key.clone(), c)).collect();
+                        if let Err(e) = consumer.assign(tpl) {
+                            state.error = Some(format!("assign failed: {e}"));
+                        }
+                    }
+                    Err(e) => {
+                        state.claims.clear();
+                        state.error = Some(e.to_string());
+                        let _ = consumer.unassign();
+                    }
+                }
+            }
+            _ => {
+                let revoked: Vec<Claim> = state.claims.drain().map(|(_, c)| c).collect();
+                if !revoked.is_empty() {
+                    tracing::info!(partitions = ?revoked.iter().map(|c| c.key.to_string()).collect::<Vec<_>>(),
+                        "partitions revoked");
+                    if let Err(e) =
+                        self.rt
+                            .block_on(offsets::release(&self.pool, &self.group, &revoked))
+                    {
+                        tracing::warn!(error = %e, "could not release partitions");
+                    }
+                }
+                if err != RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
+                    tracing::warn!(?err, "rebalance error");
+                }
+                let _ = consumer.unassign();
+            }
+        }
+    }
+}
+
+async fn heartbeat(
+    pool: &PgPool,
+    id: &str,
+    records: usize,
+    batches: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO workers (worker_id, host, pid, records, batches) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = now(), host = EXCLUDED.host, pid = EXCLUDED.pid,
+             records = workers.records + EXCLUDED.records, batches = workers.batches + EXCLUDED.batches",
+    )
+    .bind(id)
+    .bind(hostname())
+    .bind(std::process::id() as i32)
+    .bind(records as i64)
+    .bind(batches as i64)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Runs a worker until `stop` is set (or until idle, see `exit_when_idle`). Blocking: call it from
+/// a dedicated thread, with a handle to the Tokio runtime used for PostgreSQL and DataFusion.
+pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), WorkerError> {
+    let pool = rt.block_on(ff_warehouse::connect(&cfg.database_url, 3))?;
+    let mut conn = rt.block_on(PgConnection::connect(&cfg.database_url))?;
+    rt.block_on(batch::prepare(&mut conn))
+        .map_err(|source| WorkerError::Batch {
+            attempts: 1,
+            source,
+        })?;
+    rt.block_on(heartbeat(&pool, &cfg.worker_id, 0, 0))?;
+
+    let context = WorkerContext {
+        rt: rt.clone(),
+        pool: pool.clone(),
+        group: cfg.topics.group.clone(),
+        owner: cfg.worker_id.clone(),
+        state: Mutex::new(Assignment::default()),
+    };
+    let consumer: BaseConsumer<WorkerContext> = cfg
+        .kafka
+        .consumer_config(&cfg.topics.group, &cfg.worker_id)
+        .create_with_context(context)?;
+    consumer.subscribe(&[&cfg.topics.profils, &cfg.topics.factures])?;
+    tracing::info!(worker = %cfg.worker_id, group = %cfg.topics.group, "worker started");
+
+    let mut decoded = Decoded::default();
+    let mut batch_started: Option<Instant> = None;
+    let mut generation = 0u64;
+    let mut claims: HashMap<PartitionKey, Claim> = HashMap::new();
+    let mut next: HashMap<PartitionKey, i64> = HashMap::new();
+    let mut last_heartbeat = Instant::now();
+    let mut last_record = Instant::now();
+    let (mut pending_records, mut pending_batches) = (0usize, 0u64);
+
+    while !stop.load(Ordering::Relaxed) {
+        let polled = consumer.poll(Duration::from_millis(100));
+        {
+            let mut state = consumer.context().state.lock().expect("assignment lock");
+            if let Some(e) = state.error.take() {
+                return Err(WorkerError::Claim(e));
+            }
+            if state.generation != generation {
+                generation = state.generation;
+                claims = state.claims.clone();
+                next = claims
+                    .iter()
+                    .map(|(k, c)| (k.clone(), c.next_offset))
+                    .collect();
+                if !decoded.is_empty() {
+                    tracing::info!(
+                        records = decoded.records(),
+                        "rebalance: dropping the batch in progress"
+                    );
+                }
+                decoded = Decoded::default();
+                batch_started = None;
+            }
+        }
+        match polled {
+            Some(Ok(m)) => {
+                let key = PartitionKey::new(m.topic(), m.partition());
+                // Only what follows the stored offset, once: anything older was already committed.
+                match next.get_mut(&key) {
+                    Some(expected) if m.offset() >= *expected => {
+                        *expected = m.offset() + 1;
+                        decoded.push(Message {
+                            topic: m.topic(),
+                            partition: m.partition(),
+                            offset: m.offset(),
+                            payload: m.payload(),
+                        });
+                        batch_started.get_or_insert_with(Instant::now);
+                        last_record = Instant::now();
+                    }
+                    _ => {}
+                }
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, "Kafka error"),
+            None => {}
+        }
+
+        let due = batch_started.is_some_and(|t| t.elapsed() >= cfg.linger);
+        if !decoded.is_empty() && (decoded.records() >= cfg.max_batch || due) {
+            let started = Instant::now();
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match rt.block_on(batch::commit(
+                    &mut conn,
+                    &cfg.topics,
+                    &claims,
+                    &cfg.worker_id,
+                    &decoded,
+                )) {
+                    Ok(stats) => {
+                        tracing::info!(
+                            records = stats.records,
+                            profiles = stats.profiles,
+                            invoices = stats.invoices,
+                            pending = stats.pending,
+                            rejects = stats.rejects,
+                            expired = stats.expired,
+                            ms = started.elapsed().as_millis() as u64,
+                            "batch committed"
+                        );
+                        pending_records += stats.records;
+                        pending_batches += 1;
+                        break;
+                    }
+                    Err(e) if e.is_fenced() => {
+                        tracing::warn!(error = %e, "batch dropped: this worker no longer owns the partition");
+                        break;
+                    }
+                    Err(e) if attempt < 5 => {
+                        tracing::warn!(error = %e, attempt, "batch failed, retrying");
+                        std::thread::sleep(Duration::from_millis(200 * attempt as u64));
+                        if attempt >= 2 {
+                            conn = rt.block_on(PgConnection::connect(&cfg.database_url))?;
+                            rt.block_on(batch::prepare(&mut conn)).map_err(|source| {
+                                WorkerError::Batch {
+                                    attempts: attempt,
+                                    source,
+                                }
+                            })?;
+                        }
+                    }
+                    Err(source) => {
+                        return Err(WorkerError::Batch {
+                            attempts: attempt,
+                            source,
+                        })
+                    }
+                }
+            }
+            decoded = Decoded::default();
+            batch_started = None;
+        }
+
+        if last_heartbeat.elapsed() >= Duration::from_secs(2) {
+            match rt.block_on(heartbeat(
+                &pool,
+                &cfg.worker_id,
+                pending_records,
+                pending_batches,
+            )) {
+                Ok(()) => (pending_records, pending_batches) = (0, 0),
+                Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+            }
+            last_heartbeat = Instant::now();
+        }
+        if let Some(idle) = cfg.exit_when_idle {
+            if decoded.is_empty() && !claims.is_empty() && last_record.elapsed() >= idle {
+                tracing::info!("idle: every assigned partition is consumed");
+                break;
+            }
+        }
+    }
+    let _ = rt.block_on(heartbeat(
+        &pool,
+        &cfg.worker_id,
+        pending_records,
+        pending_batches,
+    ));
+    let mine: Vec<Claim> = claims.into_values().collect();
+    let _ = rt.block_on(offsets::release(&pool, &cfg.topics.group, &mine));
+    consumer.unsubscribe();
+    tracing::info!(worker = %cfg.worker_id, "worker stopped");
+    Ok(())
+}
