@@ -50,11 +50,14 @@ kafka_up() {
     mkdir -p "$LOGS" "$PIDS"
     if [ -f "$PIDS/tansu.pid" ] && kill -0 "$(cat "$PIDS/tansu.pid")" 2>/dev/null; then return; fi
     log "starting tansu (in-memory storage) on 127.0.0.1:$FF_KAFKA_PORT"
-    nohup tansu broker --listener-url "tcp://127.0.0.1:$FF_KAFKA_PORT" \
+    RUST_LOG="${TANSU_LOG:-warn}" nohup tansu broker --listener-url "tcp://127.0.0.1:$FF_KAFKA_PORT" \
         --advertised-listener-url "tcp://127.0.0.1:$FF_KAFKA_PORT" \
         --storage-engine memory://tansu/ >"$LOGS/tansu.log" 2>&1 &
-    echo $! > "$PIDS/tansu.pid"
-    wait_port 127.0.0.1 "$FF_KAFKA_PORT" 30 || { log "tansu did not start: see $LOGS/tansu.log"; exit 1; }
+    local pid=$!
+    echo $pid > "$PIDS/tansu.pid"
+    if ! wait_port 127.0.0.1 "$FF_KAFKA_PORT" 30 || ! kill -0 $pid 2>/dev/null; then
+        log "tansu did not start (is port $FF_KAFKA_PORT taken?): see $LOGS/tansu.log"; exit 1
+    fi
 }
 
 stop_pid() {

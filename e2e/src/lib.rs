@@ -119,3 +119,89 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// One isolated pipeline on the shared stack: its own warehouse database, topics, consumer group and
+/// master port, so tests run in parallel.
+pub struct Pipeline {
+    pub database_url: String,
+    pub pool: PgPool,
+    pub master_url: String,
+    env: Vec<(String, String)>,
+}
+
+impl Pipeline {
+    pub async fn new(prefix: &str) -> Pipeline {
+        let (database_url, pool) = fresh_warehouse(prefix).await;
+        let tag = unique(prefix);
+        let listen = format!("127.0.0.1:{}", free_port());
+        let env = vec![
+            ("FF_DATABASE_URL".to_string(), database_url.clone()),
+            ("FF_KAFKA_BROKERS".to_string(), brokers()),
+            ("FF_TOPIC_PROFILS".to_string(), format!("{tag}_profils")),
+            ("FF_TOPIC_FACTURES".to_string(), format!("{tag}_factures")),
+            ("FF_TOPIC_DLQ".to_string(), format!("{tag}_dlq")),
+            ("FF_GROUP".to_string(), format!("{tag}_workers")),
+            ("FF_MASTER_LISTEN".to_string(), listen.clone()),
+            ("FF_LINGER_MS".to_string(), "100".to_string()),
+            ("RUST_LOG".to_string(), "info,sqlx=warn".to_string()),
+        ];
+        Pipeline {
+            database_url,
+            pool,
+            master_url: format!("http://{listen}"),
+            env,
+        }
+    }
+
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
+    pub fn master(&self) -> Proc {
+        Proc::spawn("master", &["master", "--t3-interval", "2"], &self.env())
+    }
+
+    pub fn worker(&self, id: &str) -> Proc {
+        Proc::spawn(id, &["worker", "--id", id], &self.env())
+    }
+
+    /// Runs the loader on `dir` (extra arguments appended); panics with its output if it fails.
+    pub fn load(&self, dir: &std::path::Path, extra: &[&str]) -> String {
+        let mut args = vec!["loader", "--input", dir.to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        let (ok, out, err) = run(&args, &self.env());
+        assert!(ok, "loader failed:\n{out}\n{err}");
+        out
+    }
+
+    /// Waits until every published record is committed, then computes T3.
+    pub fn wait(&self, timeout_s: u64) {
+        let t = timeout_s.to_string();
+        let (ok, out, err) = run(&["wait", "--timeout", &t], &self.env());
+        assert!(ok, "wait failed:\n{out}\n{err}");
+    }
+
+    pub async fn scalar(&self, sql: &str) -> String {
+        let v: Option<String> = sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        v.unwrap_or_default()
+    }
+}

@@ -12,6 +12,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use sqlx::{Connection, PgConnection};
 
 use crate::batch::{self, Topics};
+use crate::cursor::{Admit, Cursor};
 use crate::decode::{Decoded, Message};
 use crate::kafka::KafkaSettings;
 
@@ -61,6 +62,10 @@ pub async fn run(
         tpl.add_partition_offset(&c.key.topic, c.key.partition, Offset::Offset(c.next_offset))?;
     }
     consumer.assign(&tpl)?;
+    let mut cursors: HashMap<PartitionKey, Cursor> = claims
+        .iter()
+        .map(|c| (c.key.clone(), Cursor::new(c.next_offset)))
+        .collect();
     let claims: HashMap<PartitionKey, _> = claims.into_iter().map(|c| (c.key.clone(), c)).collect();
     let topics = Topics {
         group: DLQ_GROUP.to_string(),
@@ -70,21 +75,60 @@ pub async fn run(
     tracing::info!(%topic, partitions, "draining the dead-letter topic");
 
     let mut decoded = Decoded::default();
+    let mut idle = tokio::time::interval(Duration::from_secs(3));
+    let mut seen_since_tick = false;
     loop {
         tokio::select! {
+            _ = idle.tick() => {
+                if !std::mem::take(&mut seen_since_tick) {
+                    for (key, cursor) in cursors.iter_mut() {
+                        let marks = tokio::task::block_in_place(|| {
+                            consumer.fetch_watermarks(&key.topic, key.partition, Duration::from_secs(2))
+                        });
+                        if let Some(offset) = marks.ok().and_then(|(_, high)| cursor.stalled(high)) {
+                            let _ = consumer.seek(&key.topic, key.partition, Offset::Offset(offset), Duration::from_secs(5));
+                        }
+                    }
+                }
+            }
             m = consumer.recv() => match m {
-                Ok(m) => decoded.push(Message {
-                    topic: m.topic(),
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    payload: m.payload(),
-                }),
+                Ok(m) => {
+                    seen_since_tick = true;
+                    let key = PartitionKey::new(m.topic(), m.partition());
+                    match cursors.get_mut(&key).map(|c| c.admit(m.offset())) {
+                        Some(Admit::Accept) => decoded.push(Message {
+                            topic: m.topic(),
+                            partition: m.partition(),
+                            offset: m.offset(),
+                            payload: m.payload(),
+                        }),
+                        Some(Admit::SeekTo(offset)) => {
+                            if let Err(e) = consumer.seek(m.topic(), m.partition(), Offset::Offset(offset), Duration::from_secs(5)) {
+                                tracing::warn!(partition = %key, error = %e, "seek failed");
+                            }
+                        }
+                        Some(Admit::Skip) | None => {}
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "dead-letter consumer error"),
             },
             _ = tokio::time::sleep(Duration::from_millis(500)), if !decoded.is_empty() => {
-                let stats = batch::commit(&mut conn, &topics, &claims, "master", &decoded).await?;
-                tracing::info!(rejects = stats.rejects, "dead letters recorded in rejets");
-                decoded = Decoded::default();
+                match batch::commit(&mut conn, &topics, &claims, "master", &decoded).await {
+                    Ok(stats) => {
+                        tracing::info!(rejects = stats.rejects, "dead letters recorded in rejets");
+                        decoded = Decoded::default();
+                    }
+                    Err(e) if e.is_fenced() => {
+                        anyhow::bail!("another master drains the dead-letter topic: {e}");
+                    }
+                    Err(e) => {
+                        // keep the batch: nothing is lost, the commit is retried
+                        tracing::error!(error = %e, "recording dead letters failed; retrying in 5 s");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        conn = PgConnection::connect(&database_url).await?;
+                        batch::prepare(&mut conn).await?;
+                    }
+                }
             }
             _ = stop.changed() => return Ok(()),
         }

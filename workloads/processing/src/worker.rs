@@ -17,6 +17,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::runtime::Handle;
 
 use crate::batch::{self, BatchError, Topics};
+use crate::cursor::{Admit, Cursor};
 use crate::decode::{Decoded, Message};
 use crate::kafka::KafkaSettings;
 
@@ -153,6 +154,28 @@ async fn heartbeat(
     Ok(())
 }
 
+/// Partitions of the group whose owner stopped heartbeating (or that nobody claimed) for `grace`.
+///
+/// A broker reassigns a dead member's partitions after its session timeout. tansu 0.6 does not when the
+/// dead member was the group leader (the survivors keep their old assignment); leaving and rejoining
+/// the group makes it elect a live leader. On Kafka this never finds anything.
+async fn orphaned_partitions(
+    pool: &PgPool,
+    group: &str,
+    grace: Duration,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM consumer_offsets o LEFT JOIN workers w ON w.worker_id = o.owner
+         WHERE o.consumer_group = $1
+           AND (o.owner IS NULL OR w.heartbeat_at IS NULL OR w.heartbeat_at < now() - make_interval(secs => $2))
+           AND (o.claimed_at IS NULL OR o.claimed_at < now() - make_interval(secs => $2))",
+    )
+    .bind(group)
+    .bind(grace.as_secs_f64())
+    .fetch_one(pool)
+    .await
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|s| s.trim().to_string())
@@ -189,9 +212,12 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
     let mut batch_started: Option<Instant> = None;
     let mut generation = 0u64;
     let mut claims: HashMap<PartitionKey, Claim> = HashMap::new();
-    let mut next: HashMap<PartitionKey, i64> = HashMap::new();
+    let mut next: HashMap<PartitionKey, Cursor> = HashMap::new();
+    let mut last_seen: HashMap<PartitionKey, Instant> = HashMap::new();
     let mut last_heartbeat = Instant::now();
     let mut last_record = Instant::now();
+    let grace = Duration::from_millis(2 * cfg.kafka.session_timeout_ms as u64);
+    let mut last_rejoin = Instant::now();
     let (mut pending_records, mut pending_batches) = (0usize, 0u64);
 
     while !stop.load(Ordering::Relaxed) {
@@ -206,8 +232,9 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                 claims = state.claims.clone();
                 next = claims
                     .iter()
-                    .map(|(k, c)| (k.clone(), c.next_offset))
+                    .map(|(k, c)| (k.clone(), Cursor::new(c.next_offset)))
                     .collect();
+                last_seen = claims.keys().map(|k| (k.clone(), Instant::now())).collect();
                 if !decoded.is_empty() {
                     tracing::info!(
                         records = decoded.records(),
@@ -221,10 +248,10 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
         match polled {
             Some(Ok(m)) => {
                 let key = PartitionKey::new(m.topic(), m.partition());
-                // Only what follows the stored offset, once: anything older was already committed.
-                match next.get_mut(&key) {
-                    Some(expected) if m.offset() >= *expected => {
-                        *expected = m.offset() + 1;
+                last_seen.insert(key.clone(), Instant::now());
+                // Exactly the offset after the last one committed: see `cursor`.
+                match next.get_mut(&key).map(|c| c.admit(m.offset())) {
+                    Some(Admit::Accept) => {
                         decoded.push(Message {
                             topic: m.topic(),
                             partition: m.partition(),
@@ -234,7 +261,18 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                         batch_started.get_or_insert_with(Instant::now);
                         last_record = Instant::now();
                     }
-                    _ => {}
+                    Some(Admit::SeekTo(offset)) => {
+                        tracing::debug!(partition = %key, got = m.offset(), seek = offset, "offsets missing before this message: seeking back");
+                        if let Err(e) = consumer.seek(
+                            m.topic(),
+                            m.partition(),
+                            Offset::Offset(offset),
+                            Duration::from_secs(5),
+                        ) {
+                            tracing::warn!(partition = %key, error = %e, "seek failed");
+                        }
+                    }
+                    Some(Admit::Skip) | None => {}
                 }
             }
             Some(Err(e)) => tracing::warn!(error = %e, "Kafka error"),
@@ -309,6 +347,47 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                 Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
             }
             last_heartbeat = Instant::now();
+            // An idle partition whose broker holds more than we consumed: the fetch skipped offsets.
+            for (key, cursor) in next.iter_mut() {
+                if last_seen
+                    .get(key)
+                    .is_some_and(|t| t.elapsed() < Duration::from_secs(2))
+                {
+                    continue;
+                }
+                if let Ok((_, high)) =
+                    consumer.fetch_watermarks(&key.topic, key.partition, Duration::from_secs(2))
+                {
+                    if let Some(offset) = cursor.stalled(high) {
+                        tracing::info!(partition = %key, expected = cursor.expected(), high, seek = offset,
+                            "partition idle behind the high watermark: seeking back");
+                        if let Err(e) = consumer.seek(
+                            &key.topic,
+                            key.partition,
+                            Offset::Offset(offset),
+                            Duration::from_secs(5),
+                        ) {
+                            tracing::warn!(partition = %key, error = %e, "seek failed");
+                        }
+                        last_seen.insert(key.clone(), Instant::now());
+                    }
+                }
+            }
+            if last_rejoin.elapsed() > 2 * grace {
+                match rt.block_on(orphaned_partitions(&pool, &cfg.topics.group, grace)) {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::warn!(
+                            partitions = n,
+                            "partitions without a live owner: rejoining the group"
+                        );
+                        consumer.unsubscribe();
+                        consumer.subscribe(&[&cfg.topics.profils, &cfg.topics.factures])?;
+                        last_rejoin = Instant::now();
+                    }
+                    Err(e) => tracing::warn!(error = %e, "liveness check failed"),
+                }
+            }
         }
         if let Some(idle) = cfg.exit_when_idle {
             if decoded.is_empty() && !claims.is_empty() && last_record.elapsed() >= idle {
