@@ -8,7 +8,6 @@ sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need_apt=()
 [ -n "$(pg_bindir)" ] || need_apt+=(postgresql)
-command -v cmake >/dev/null || need_apt+=(cmake)
 command -v make >/dev/null || need_apt+=(make)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v curl >/dev/null || need_apt+=(curl)

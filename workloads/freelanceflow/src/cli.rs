@@ -236,6 +236,9 @@ pub struct MasterArgs {
     /// Seconds between two T3 runs when no commit triggers one.
     #[arg(long, default_value_t = 30)]
     pub t3_interval: u64,
+    /// Seconds between two T3 runs at least, while commits keep coming.
+    #[arg(long, default_value_t = 2)]
+    pub t3_min_interval: u64,
     /// Seconds without heartbeat after which a worker is reported dead.
     #[arg(long, default_value_t = 10)]
     pub worker_timeout: u64,
@@ -429,6 +432,7 @@ async fn master(a: MasterArgs) -> anyhow::Result<ExitCode> {
         partitioner: a.topics.partitioner.clone(),
         as_of: a.as_of,
         t3_interval: Duration::from_secs(a.t3_interval),
+        t3_min_interval: Duration::from_secs(a.t3_min_interval),
         worker_timeout: Duration::from_secs(a.worker_timeout),
     });
     let pool = ff_warehouse::connect(&cfg.database_url, 5).await?;

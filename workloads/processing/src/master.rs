@@ -31,6 +31,8 @@ pub struct MasterConfig {
     pub as_of: AsOf,
     /// T3 also runs on this timer, commits or not.
     pub t3_interval: Duration,
+    /// At most one T3 run per this interval while commits keep coming (T3 shares the cores).
+    pub t3_min_interval: Duration,
     /// A worker whose last heartbeat is older is reported dead.
     pub worker_timeout: Duration,
 }
@@ -207,14 +209,20 @@ pub async fn t3_loop(
     let mut listener = PgListener::connect(&cfg.database_url).await?;
     listener.listen(COMMIT_CHANNEL).await?;
     let mut dirty = true;
+    let mut last_run = std::time::Instant::now();
     loop {
         if std::mem::take(&mut dirty) {
-            // let a burst of commits settle
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            // let a burst of commits settle, and leave the cores to the workers for a while
+            let pause = cfg
+                .t3_min_interval
+                .saturating_sub(last_run.elapsed())
+                .max(Duration::from_millis(300));
+            tokio::time::sleep(pause).await;
             while let Ok(Ok(_)) =
                 tokio::time::timeout(Duration::from_millis(5), listener.recv()).await
             {}
             let started = std::time::Instant::now();
+            last_run = started;
             match t3::compute(&mut conn, cfg.as_of).await {
                 Ok((as_of, rows)) => {
                     t3_ok.store(true, Ordering::Relaxed);

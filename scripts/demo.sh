@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The main job (README): the whole local stack on generated sample data.
+# Installs what is missing, starts PostgreSQL and tansu, migrates the warehouse, generates a seeded data
+# set, starts the master and two workers, loads the files, waits until everything is committed, prints
+# the indicators, and leaves the stack running. `make down` (scripts/stack.sh down) stops it.
+source "$(dirname "$0")/lib.sh"
+cd "$FF_ROOT"
+
+bash scripts/install-deps.sh
+bash scripts/stack.sh up
+log "building freelanceflow (release; the first build takes a while on 2 cores)"
+cargo build --locked --release -p freelanceflow
+mkdir -p "$FF_STATE_DIR/pids" "$FF_STATE_DIR/logs"
+
+"$FF_BIN" migrate
+DATA="${FF_DATA_DIR:-$FF_STATE_DIR/data}"
+if [ ! -f "$DATA/_manifest.json" ]; then
+    "$FF_BIN" generate --out "$DATA" --invoices "${FF_DEMO_INVOICES:-30000}"
+fi
+
+start() { # name args...
+    local name="$1"; shift
+    local pidf="$FF_STATE_DIR/pids/$name.pid"
+    if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then return; fi
+    nohup "$FF_BIN" "$@" >"$FF_STATE_DIR/logs/$name.log" 2>&1 &
+    echo $! >"$pidf"
+    log "$name started (log: $FF_STATE_DIR/logs/$name.log)"
+}
+start master master
+start worker-1 worker --id worker-1
+start worker-2 worker --id worker-2
+
+log "loading $DATA"
+"$FF_BIN" loader --input "$DATA"
+"$FF_BIN" wait --timeout 900
+"$FF_BIN" kpis
+cat <<MSG
+
+The stack keeps running:
+  master API      http://$FF_MASTER_LISTEN/assignment   /locate/245   /kpis   /healthz
+  warehouse       $FF_DATABASE_URL
+  Kafka (tansu)   $FF_KAFKA_BROKERS
+  logs            $FF_STATE_DIR/logs/
+Load more files:  $FF_BIN loader --input DIR
+Stop everything:  make down
+MSG

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs what is missing, starts the local stack (PostgreSQL + tansu on
+# loopback), builds the binary the end-to-end tests run, then runs every test with cargo-nextest.
+# The stack is stopped again if this script started it.
+source "$(dirname "$0")/lib.sh"
+cd "$FF_ROOT"
+
+bash scripts/install-deps.sh
+started_stack=0
+if ! bash scripts/stack.sh status | grep -q "^tansu  up"; then started_stack=1; fi
+bash scripts/stack.sh up
+if [ "$started_stack" = 1 ] && [ "${FF_KEEP_STACK:-0}" != 1 ]; then
+    trap 'bash scripts/stack.sh down' EXIT
+fi
+
+log "building (target dir $CARGO_TARGET_DIR)"
+# the whole workspace with its tests at once: one feature resolution, so the binary the end-to-end
+# tests run and the test binaries share their dependencies
+cargo build --locked --workspace --all-targets
+export FF_BIN="$CARGO_TARGET_DIR/debug/freelanceflow"
+log "running the tests"
+cargo nextest run --locked --workspace --no-fail-fast "$@"
