@@ -7,12 +7,20 @@ source "$(dirname "$0")/lib.sh"
 cd "$FF_ROOT"
 
 bash scripts/install-deps.sh
+fresh_broker=0
+status="$(bash scripts/stack.sh status)"
+grep -q "^tansu  up" <<<"$status" || fresh_broker=1
 bash scripts/stack.sh up
 log "building freelanceflow (release; the first build takes a while on 2 cores)"
 cargo build --locked --release -p freelanceflow
 mkdir -p "$FF_STATE_DIR/pids" "$FF_STATE_DIR/logs"
 
 "$FF_BIN" migrate
+if [ "$fresh_broker" = 1 ]; then
+    # tansu keeps its log in memory: a new broker has empty topics, so offsets and the ledger of a
+    # previous run mean nothing any more (a production Kafka keeps its log and this never applies)
+    psql "$FF_DATABASE_URL" -qtAX -c "TRUNCATE consumer_offsets, fins_chargement, fichiers_charges" >/dev/null
+fi
 DATA="${FF_DATA_DIR:-$FF_STATE_DIR/data}"
 if [ ! -f "$DATA/_manifest.json" ]; then
     "$FF_BIN" generate --out "$DATA" --invoices "${FF_DEMO_INVOICES:-30000}"

@@ -7,7 +7,8 @@ cd "$FF_ROOT"
 
 bash scripts/install-deps.sh
 started_stack=0
-if ! bash scripts/stack.sh status | grep -q "^tansu  up"; then started_stack=1; fi
+status="$(bash scripts/stack.sh status)"
+if ! grep -q "^tansu  up" <<<"$status"; then started_stack=1; fi
 bash scripts/stack.sh up
 if [ "$started_stack" = 1 ] && [ "${FF_KEEP_STACK:-0}" != 1 ]; then
     trap 'bash scripts/stack.sh down' EXIT

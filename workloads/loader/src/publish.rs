@@ -298,6 +298,20 @@ impl Publisher<'_> {
         }
     }
 
+    /// Publishes one record keyed by its freelancer id, on the partition of that id (0 without one).
+    async fn publish(
+        &mut self,
+        topic: &str,
+        id: Option<i64>,
+        env: Envelope,
+    ) -> Result<(), KafkaError> {
+        let partition = id
+            .map(|id| self.cfg.partitioner.partition(id, self.cfg.partitions))
+            .unwrap_or(0);
+        self.send(topic, id.map(|i| i.to_string()), partition, env.to_bytes())
+            .await
+    }
+
     /// Waits until at most `keep` messages are unacknowledged.
     async fn drain(&mut self, keep: usize) -> Result<(), KafkaError> {
         while self.in_flight.len() > keep {
@@ -489,9 +503,6 @@ async fn publish_profiles(
                 if let Ok(profile) = validate_profile(&fields) {
                     names.add(&profile.nom, profile.id);
                 }
-                let partition = id
-                    .map(|id| p.cfg.partitioner.partition(id, p.cfg.partitions))
-                    .unwrap_or(0);
                 let env = Envelope::Profil {
                     load_id: p.load_id.clone(),
                     source: SourceRef {
@@ -500,8 +511,7 @@ async fn publish_profiles(
                     },
                     record: fields,
                 };
-                p.send(&topic, id.map(|i| i.to_string()), partition, env.to_bytes())
-                    .await?;
+                p.publish(&topic, id, env).await?;
                 summary.published += 1;
             }
             Parsed::Refused {
@@ -550,9 +560,6 @@ async fn publish_invoices(
                     Some(FreelanceRef::Name(n)) => names.resolve(&n),
                     None => None,
                 };
-                let partition = id
-                    .map(|id| p.cfg.partitioner.partition(id, p.cfg.partitions))
-                    .unwrap_or(0);
                 let env = Envelope::Facture {
                     load_id: p.load_id.clone(),
                     source: SourceRef {
@@ -562,8 +569,7 @@ async fn publish_invoices(
                     record: fields,
                     freelance_id: id,
                 };
-                p.send(&topic, id.map(|i| i.to_string()), partition, env.to_bytes())
-                    .await?;
+                p.publish(&topic, id, env).await?;
                 summary.published += 1;
             }
             Parsed::Refused {

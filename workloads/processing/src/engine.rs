@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Decimal128Array};
-use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use datafusion::common::{DataFusionError, Result as DfResult};
 use datafusion::datasource::MemTable;
@@ -97,11 +96,6 @@ pub fn concat(
     batches: &[RecordBatch],
 ) -> DfResult<RecordBatch> {
     Ok(arrow::compute::concat_batches(schema, batches)?)
-}
-
-/// Type check used by tests: the money type of every column that carries money.
-pub fn is_money(dt: &DataType) -> bool {
-    matches!(dt, DataType::Decimal128(_, 2))
 }
 
 #[cfg(test)]
