@@ -14,22 +14,26 @@ DATA="$FF_STATE_DIR/bench-data-$N"
 if [ ! -f "$DATA/_manifest.json" ]; then
     "$FF_BIN" generate --out "$DATA" --invoices "$N" --files 8 >/dev/null
 fi
-TAG="bench_$(date +%s)"
 BASE="${FF_ADMIN_DATABASE_URL%/*}"
-export FF_DATABASE_URL="$BASE/$TAG"
-export FF_TOPIC_PROFILS="${TAG}_profils" FF_TOPIC_FACTURES="${TAG}_factures" FF_TOPIC_DLQ="${TAG}_dlq" FF_GROUP="${TAG}_workers"
-export FF_MASTER_LISTEN="127.0.0.1:$(( 20000 + RANDOM % 20000 ))"
-"$FF_BIN" migrate >/dev/null
-EMPTY="$(mktemp -d)"
-"$FF_BIN" loader --input "$EMPTY" --database-url none >/dev/null 2>&1   # creates the topics
-
-LOGS="$FF_STATE_DIR/logs/$TAG"; mkdir -p "$LOGS"
 pids=()
-"$FF_BIN" master >"$LOGS/master.log" 2>&1 & pids+=($!)
-"$FF_BIN" worker --id worker-1 >"$LOGS/worker-1.log" 2>&1 & pids+=($!)
-"$FF_BIN" worker --id worker-2 >"$LOGS/worker-2.log" 2>&1 & pids+=($!)
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-sleep 8   # the group forms
+# A fresh pipeline (database, topics, group, master, two workers) named $1; logs in $LOGS.
+pipeline() {
+    TAG="$1"
+    export FF_DATABASE_URL="$BASE/$TAG"
+    export FF_TOPIC_PROFILS="${TAG}_profils" FF_TOPIC_FACTURES="${TAG}_factures" FF_TOPIC_DLQ="${TAG}_dlq" FF_GROUP="${TAG}_workers"
+    export FF_MASTER_LISTEN="127.0.0.1:$(( 20000 + RANDOM % 20000 ))"
+    "$FF_BIN" migrate >/dev/null
+    local empty; empty="$(mktemp -d)"
+    "$FF_BIN" loader --input "$empty" --database-url none >/dev/null 2>&1   # creates the topics
+    LOGS="$FF_STATE_DIR/logs/$TAG"; mkdir -p "$LOGS"
+    "$FF_BIN" master >"$LOGS/master.log" 2>&1 & pids+=($!)
+    "$FF_BIN" worker --id worker-1 >"$LOGS/worker-1.log" 2>&1 & W1=$!
+    "$FF_BIN" worker --id worker-2 >"$LOGS/worker-2.log" 2>&1 & W2=$!
+    pids+=($W1 $W2)
+    sleep 8   # the group forms
+}
+pipeline "bench_$(date +%s)"
 
 now() { date +%s.%N; }
 t0=$(now)
@@ -48,6 +52,22 @@ chmod 777 "$(dirname "$CSV")"
 c0=$(now)
 "${PSQL[@]}" -c "\\copy copy_floor FROM '$CSV' (FORMAT csv)"
 c1=$(now)
+
+# Latency: a steady feed of invoices, produce time (Kafka CreateTime) to row committed.
+LAT_N="${FF_BENCH_LATENCY_INVOICES:-30000}"
+RATE="${FF_BENCH_RATE:-1000}"
+LDATA="$FF_STATE_DIR/bench-latency-$LAT_N"
+if [ ! -f "$LDATA/_manifest.json" ]; then
+    "$FF_BIN" generate --out "$LDATA" --invoices "$LAT_N" --seed 7 >/dev/null
+fi
+kill "${pids[@]}" 2>/dev/null || true; pids=()   # the throughput run's processes
+pipeline "${TAG}_lat"
+"$FF_BIN" loader --input "$LDATA" --rate "$RATE" >"$LOGS/loader.txt" 2>"$LOGS/loader.log"
+"$FF_BIN" wait --timeout 600 >/dev/null 2>"$LOGS/wait.log"
+kill -TERM "$W1" "$W2"; wait "$W1" "$W2" 2>/dev/null || true
+lat() { grep -h "commit latency" "$LOGS"/worker-*.log | grep -Eo "$1=[0-9]+" | cut -d= -f2 | sort -n | tail -n 1; }
+p50=$(lat p50_ms); p95=$(lat p95_ms); p99=$(lat p99_ms)
+measured=$(python3 -c 'import sys; print(sum(map(int, sys.argv[1:])))' $(grep -h "commit latency" "$LOGS"/worker-*.log | grep -Eo "invoices=[0-9]+" | cut -d= -f2))
 
 read -r e2e pub copy <<<"$(python3 -c "print(f'{$t2-$t0:.2f} {$t1-$t0:.2f} {$c1-$c0:.2f}')")"
 rate=$(python3 -c "print(round($N/$e2e))")
@@ -69,6 +89,7 @@ loopback; release build; master + 2 workers; \`scripts/bench.sh\` with $N invoic
 | end to end, files to committed rows | ${e2e} s = **$rate invoice lines/s** |
 | floor: plain \`COPY\` of the same cleaned rows (same table, indexes and constraints) | ${copy} s |
 | end to end / COPY | ${ratio}x |
+| latency, invoice produced -> row committed, steady ${RATE} records/s ($measured invoices; worst of the 2 workers) | p50 ${p50} ms, **p95 ${p95} ms**, p99 ${p99} ms |
 MD
 )
 echo "$report"

@@ -195,6 +195,9 @@ pub struct LoaderArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Publish at most this many records per second (a steady feed); unlimited by default.
+    #[arg(long)]
+    pub rate: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -236,8 +239,9 @@ pub struct MasterArgs {
     /// Seconds between two T3 runs when no commit triggers one.
     #[arg(long, default_value_t = 30)]
     pub t3_interval: u64,
-    /// Seconds between two T3 runs at least, while commits keep coming.
-    #[arg(long, default_value_t = 2)]
+    /// Seconds between two T3 runs at least, while commits keep coming (T3 shares the cores with the
+    /// workers during bulk loads).
+    #[arg(long, default_value_t = 5)]
     pub t3_min_interval: u64,
     /// Seconds without heartbeat after which a worker is reported dead.
     #[arg(long, default_value_t = 10)]
@@ -361,6 +365,7 @@ async fn loader(a: LoaderArgs) -> anyhow::Result<ExitCode> {
         force: a.force,
         idempotence: !a.no_idempotence,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        rate: a.rate,
     };
     let (stop, _) = stop_signal();
     loop {

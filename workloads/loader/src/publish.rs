@@ -41,6 +41,8 @@ pub struct LoaderConfig {
     pub force: bool,
     pub idempotence: bool,
     pub progress: bool,
+    /// Records per second at most (a steady feed, for latency measurements); unlimited when None.
+    pub rate: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -265,6 +267,8 @@ struct Publisher<'a> {
     producer: FutureProducer,
     load_id: String,
     in_flight: FuturesUnordered<DeliveryFuture>,
+    started: Instant,
+    published: u64,
 }
 
 impl Publisher<'_> {
@@ -305,6 +309,11 @@ impl Publisher<'_> {
         id: Option<i64>,
         env: Envelope,
     ) -> Result<(), KafkaError> {
+        if let Some(rate) = self.cfg.rate.filter(|r| *r > 0) {
+            let due = self.started + Duration::from_secs_f64(self.published as f64 / rate as f64);
+            tokio::time::sleep_until(due.into()).await;
+        }
+        self.published += 1;
         let partition = id
             .map(|id| self.cfg.partitioner.partition(id, self.cfg.partitions))
             .unwrap_or(0);
@@ -386,6 +395,8 @@ pub async fn load(cfg: &LoaderConfig, load_id: &str) -> Result<LoadReport, LoadE
         producer: producer_config(cfg).create()?,
         load_id: load_id.to_string(),
         in_flight: FuturesUnordered::new(),
+        started: Instant::now(),
+        published: 0,
     };
     let mut report = LoadReport {
         load_id: load_id.to_string(),

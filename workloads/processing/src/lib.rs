@@ -8,6 +8,7 @@ pub mod dlq;
 pub mod engine;
 pub mod kafka;
 pub mod lag;
+pub mod latency;
 pub mod master;
 pub mod t3;
 pub mod worker;

@@ -20,6 +20,7 @@ use crate::batch::{self, BatchError, Topics};
 use crate::cursor::{Admit, Cursor};
 use crate::decode::{Decoded, Message};
 use crate::kafka::KafkaSettings;
+use crate::latency::Histogram;
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -219,6 +220,9 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
     let grace = Duration::from_millis(2 * cfg.kafka.session_timeout_ms as u64);
     let mut last_rejoin = Instant::now();
     let (mut pending_records, mut pending_batches) = (0usize, 0u64);
+    // produce time (Kafka CreateTime, ms) of the invoices of the batch in progress
+    let mut produced_ms: Vec<i64> = Vec::new();
+    let mut latency = Histogram::default();
 
     while !stop.load(Ordering::Relaxed) {
         let polled = consumer.poll(Duration::from_millis(100));
@@ -242,6 +246,7 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                     );
                 }
                 decoded = Decoded::default();
+                produced_ms.clear();
                 batch_started = None;
             }
         }
@@ -252,6 +257,11 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                 // Exactly the offset after the last one committed: see `cursor`.
                 match next.get_mut(&key).map(|c| c.admit(m.offset())) {
                     Some(Admit::Accept) => {
+                        if m.topic() == cfg.topics.factures {
+                            if let Some(ts) = m.timestamp().to_millis() {
+                                produced_ms.push(ts);
+                            }
+                        }
                         decoded.push(Message {
                             topic: m.topic(),
                             partition: m.partition(),
@@ -293,6 +303,10 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                     &decoded,
                 )) {
                     Ok(stats) => {
+                        let now_ms = chrono::Utc::now().timestamp_millis();
+                        for ts in &produced_ms {
+                            latency.record((now_ms - ts).max(0) as u64);
+                        }
                         tracing::info!(
                             records = stats.records,
                             profiles = stats.profiles,
@@ -333,6 +347,7 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                 }
             }
             decoded = Decoded::default();
+            produced_ms.clear();
             batch_started = None;
         }
 
@@ -405,6 +420,20 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
     let mine: Vec<Claim> = claims.into_values().collect();
     let _ = rt.block_on(offsets::release(&pool, &cfg.topics.group, &mine));
     consumer.unsubscribe();
+    if let (Some(p50), Some(p95), Some(p99)) = (
+        latency.quantile(0.5),
+        latency.quantile(0.95),
+        latency.quantile(0.99),
+    ) {
+        tracing::info!(
+            invoices = latency.count(),
+            p50_ms = p50,
+            p95_ms = p95,
+            p99_ms = p99,
+            max_ms = latency.max(),
+            "commit latency, from the invoice produced to its row committed"
+        );
+    }
     tracing::info!(worker = %cfg.worker_id, "worker stopped");
     Ok(())
 }
