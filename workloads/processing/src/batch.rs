@@ -114,6 +114,8 @@ pub struct BatchStats {
     pub pending: usize,
     pub rejects: usize,
     pub expired: u64,
+    /// milliseconds spent in each stage: profiles, lookups, DataFusion, invoices merge, rest
+    pub stage_ms: [u32; 5],
 }
 
 /// Creates the per-connection staging tables; call once per worker connection.
@@ -137,6 +139,11 @@ pub async fn commit(
     let mut stats = BatchStats {
         records: decoded.records(),
         ..Default::default()
+    };
+    let mut clock = std::time::Instant::now();
+    let mut lap = |stats: &mut BatchStats, stage: usize| {
+        stats.stage_ms[stage] += clock.elapsed().as_millis() as u32;
+        clock = std::time::Instant::now();
     };
     let mut tx = conn.begin().await?;
 
@@ -173,6 +180,7 @@ pub async fn commit(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    lap(&mut stats, 0);
     let released = if profile_ids.is_empty() {
         Vec::new()
     } else {
@@ -207,6 +215,7 @@ pub async fn commit(
         .fetch_all(&mut *tx)
         .await?;
 
+        lap(&mut stats, 1);
         engine::register(&ctx, "factures_valides", decode::invoices_batch(&invoices))?;
         engine::register(&ctx, "factures_liberees", decode::invoices_batch(&released))?;
         engine::register(&ctx, "tarifs", decode::tarifs_batch(&tarifs))?;
@@ -228,6 +237,7 @@ pub async fn commit(
         )?;
         deltas = engine::run(&ctx, sql::T2_DELTAS).await?;
 
+        lap(&mut stats, 2);
         copy_batches(&mut tx, "stg_factures", INVOICE_COLUMNS, &known).await?;
         sqlx::query(sql::PG_MERGE_FACTURES)
             .execute(&mut *tx)
@@ -237,6 +247,7 @@ pub async fn commit(
             sqlx::query(sql::PG_MERGE_ATTENTE).execute(&mut *tx).await?;
         }
     }
+    lap(&mut stats, 3);
     if rows(&deltas) > 0 {
         copy_batches(&mut tx, "stg_t2", T2_COLUMNS, &deltas).await?;
         for statement in sql::statements(sql::PG_MERGE_T2) {
@@ -314,6 +325,7 @@ pub async fn commit(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    lap(&mut stats, 4);
     Ok(stats)
 }
 

@@ -7,7 +7,7 @@ use arrow::record_batch::RecordBatch;
 use datafusion::common::{DataFusionError, Result as DfResult};
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{create_udf, ColumnarValue, Volatility};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::decode::MONEY;
 
@@ -65,9 +65,14 @@ fn jours_derives_udf(args: &[ColumnarValue]) -> DfResult<ColumnarValue> {
     Ok(ColumnarValue::Array(Arc::new(out)))
 }
 
-/// A fresh session for one micro-batch, with the FreelanceFlow UDFs registered.
+/// A fresh session for one micro-batch, with the FreelanceFlow UDFs registered. One partition: a
+/// micro-batch is small, and repartitioning it across cores costs more than it saves (the other
+/// worker and PostgreSQL use the other core).
 pub fn session() -> SessionContext {
-    let ctx = SessionContext::new();
+    let config = SessionConfig::new()
+        .with_target_partitions(1)
+        .with_batch_size(32 * 1024);
+    let ctx = SessionContext::new_with_config(config);
     ctx.register_udf(create_udf(
         "ff_jours_derives",
         vec![MONEY, MONEY],

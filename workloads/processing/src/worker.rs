@@ -314,6 +314,7 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                             pending = stats.pending,
                             rejects = stats.rejects,
                             expired = stats.expired,
+                            stage_ms = ?stats.stage_ms,
                             ms = started.elapsed().as_millis() as u64,
                             "batch committed"
                         );
