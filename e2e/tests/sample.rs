@@ -32,25 +32,29 @@ async fn dupont_sample_through_kafka() {
         p.scalar("SELECT value::text FROM indicateurs WHERE kpi = 'ca_freelance' AND period = '2025-10' AND dimension = '1'").await,
         "4500.00"
     );
-    // the master knows who holds freelancer #1 (partition 0) and #501 (partition 1)
-    let locate: serde_json::Value = reqwest::get(format!("{}/locate/1", p.master_url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(locate["partition"], 0);
-    assert_eq!(locate["known"], true);
+    // the master knows who holds freelancer #1 (partition 0) and #501 (partition 1); while the group
+    // rebalances a partition has no owner for a moment, so ask until it has one
+    let locate = |id: u32| {
+        let url = format!("{}/locate/{id}", p.master_url);
+        async move {
+            for _ in 0..100 {
+                let v: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+                if v["worker"].is_string() {
+                    return v;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            panic!("no worker owns the partition of freelancer {id}");
+        }
+    };
+    let one = locate(1).await;
+    assert_eq!(one["partition"], 0);
+    assert_eq!(one["known"], true);
     assert!(
-        locate["worker"].as_str().unwrap().starts_with("worker-"),
-        "{locate}"
+        one["worker"].as_str().unwrap().starts_with("worker-"),
+        "{one}"
     );
-    let locate: serde_json::Value = reqwest::get(format!("{}/locate/501", p.master_url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(locate["partition"], 1);
-    assert_eq!(locate["known"], false);
+    let other = locate(501).await;
+    assert_eq!(other["partition"], 1);
+    assert_eq!(other["known"], false);
 }

@@ -47,6 +47,23 @@ const INVOICE_COLUMNS: &[&str] = &[
     "jours_derives",
     "client",
 ];
+/// The same columns, named as in `factures`, for the direct COPY of invoices never seen before.
+const FACTURE_COLUMNS: &[&str] = &[
+    "source_topic",
+    "source_partition",
+    "source_offset",
+    "source_file",
+    "source_line",
+    "facture_id",
+    "freelance_id",
+    "montant",
+    "date",
+    "echeance",
+    "statut",
+    "jours",
+    "jours_derives",
+    "client",
+];
 const PENDING_COLUMNS: &[&str] = &[
     "facture_id",
     "freelance_id",
@@ -187,11 +204,7 @@ pub async fn commit(
         release_pending(&mut tx, &profile_ids).await?
     };
 
-    let invoices: Vec<InvoiceRow> = decoded
-        .invoices
-        .iter()
-        .map(|(o, i, raw)| InvoiceRow::from_invoice(o.clone(), i.clone(), raw.clone()))
-        .collect();
+    let invoices = &decoded.invoices;
     let mut deltas = Vec::new();
     if !invoices.is_empty() || !released.is_empty() {
         let all = || invoices.iter().chain(released.iter());
@@ -216,7 +229,7 @@ pub async fn commit(
         .await?;
 
         lap(&mut stats, 1);
-        engine::register(&ctx, "factures_valides", decode::invoices_batch(&invoices))?;
+        engine::register(&ctx, "factures_valides", decode::invoices_batch(invoices))?;
         engine::register(&ctx, "factures_liberees", decode::invoices_batch(&released))?;
         engine::register(&ctx, "tarifs", decode::tarifs_batch(&tarifs))?;
         engine::register(
@@ -238,10 +251,35 @@ pub async fn commit(
         deltas = engine::run(&ctx, sql::T2_DELTAS).await?;
 
         lap(&mut stats, 2);
-        copy_batches(&mut tx, "stg_factures", INVOICE_COLUMNS, &known).await?;
-        sqlx::query(sql::PG_MERGE_FACTURES)
-            .execute(&mut *tx)
-            .await?;
+        // New invoices (the bulk of a load) go straight into `factures` with COPY; versions that
+        // replace a stored one are upserted. A facture_id already used by another partition makes the
+        // COPY fail: the savepoint is rolled back and everything goes through the upsert.
+        let fresh = engine::run(&ctx, sql::T1_FACTURES_INEDITES).await?;
+        let mut direct = (&mut *tx).begin().await?;
+        let upsert_all = match copy_batches(&mut direct, "factures", FACTURE_COLUMNS, &fresh).await
+        {
+            Ok(_) => {
+                direct.commit().await?;
+                false
+            }
+            Err(WarehouseError::Sql(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                direct.rollback().await?;
+                tracing::warn!(error = %e, "an invoice id of this batch exists in another partition: upserting");
+                true
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let upserts = if upsert_all {
+            known
+        } else {
+            engine::run(&ctx, sql::T1_FACTURES_REMPLACANTES).await?
+        };
+        if rows(&upserts) > 0 {
+            copy_batches(&mut tx, "stg_factures", INVOICE_COLUMNS, &upserts).await?;
+            sqlx::query(sql::PG_MERGE_FACTURES)
+                .execute(&mut *tx)
+                .await?;
+        }
         if stats.pending > 0 {
             copy_batches(&mut tx, "stg_attente", PENDING_COLUMNS, &pending).await?;
             sqlx::query(sql::PG_MERGE_ATTENTE).execute(&mut *tx).await?;

@@ -61,7 +61,7 @@ pub struct Marker {
 #[derive(Default, Debug)]
 pub struct Decoded {
     pub profiles: Vec<(Origin, Profile)>,
-    pub invoices: Vec<(Origin, Invoice, String)>,
+    pub invoices: Vec<InvoiceRow>,
     pub rejects: Vec<RejectRow>,
     pub markers: Vec<Marker>,
     /// first and last offset consumed per partition
@@ -131,9 +131,13 @@ impl Decoded {
                 record,
                 freelance_id,
             } => {
-                let raw = serde_json::Value::Object(record.clone()).to_string();
-                match validate_invoice(&record, freelance_id) {
-                    Ok(i) => self.invoices.push((origin(Some(&source)), i, raw)),
+                let valid = validate_invoice(&record, freelance_id);
+                let raw = serde_json::to_string(&record).expect("a JSON map serialises");
+                match valid {
+                    Ok(i) => {
+                        self.invoices
+                            .push(InvoiceRow::from_invoice(origin(Some(&source)), i, raw))
+                    }
                     Err(r) => self.rejects.push(RejectRow {
                         entity: "facture",
                         rule: r.rule,

@@ -16,6 +16,8 @@ pub mod sql {
     pub const T1_PROFILS: &str = include_str!("../sql/t1_profils.sql");
     pub const T1_FACTURES_CONNUES: &str = include_str!("../sql/t1_factures_connues.sql");
     pub const T1_FACTURES_EN_ATTENTE: &str = include_str!("../sql/t1_factures_en_attente.sql");
+    pub const T1_FACTURES_INEDITES: &str = include_str!("../sql/t1_factures_inedites.sql");
+    pub const T1_FACTURES_REMPLACANTES: &str = include_str!("../sql/t1_factures_remplacantes.sql");
     pub const T2_DELTAS: &str = include_str!("../sql/t2_deltas.sql");
     pub const PG_STAGING: &str = include_str!("../sql/pg_staging.sql");
     pub const PG_MERGE_PROFILS: &str = include_str!("../sql/pg_merge_profils.sql");
