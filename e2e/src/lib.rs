@@ -197,6 +197,22 @@ impl Pipeline {
         assert!(ok, "wait failed:\n{out}\n{err}");
     }
 
+    /// The warehouse holds exactly the generator's distinct valid freelancers and invoices, and the
+    /// total amount it planted.
+    pub async fn assert_ground_truth(&self, e: &ff_datagen::Expected) {
+        let got = self
+            .scalar(
+                "SELECT (SELECT count(*) FROM freelances) || ' ' || (SELECT count(*) FROM factures)
+                        || ' ' || coalesce((SELECT (sum(montant) * 100)::bigint FROM factures), 0)",
+            )
+            .await;
+        let want = format!(
+            "{} {} {}",
+            e.distinct_valid_freelancers, e.distinct_valid_invoices, e.total_montant_cents
+        );
+        assert_eq!(got, want, "freelancers, invoices, total cents");
+    }
+
     pub async fn scalar(&self, sql: &str) -> String {
         let v: Option<String> = sqlx::query_scalar(sql)
             .fetch_one(&self.pool)

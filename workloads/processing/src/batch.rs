@@ -255,7 +255,7 @@ pub async fn commit(
         // replace a stored one are upserted. A facture_id already used by another partition makes the
         // COPY fail: the savepoint is rolled back and everything goes through the upsert.
         let fresh = engine::run(&ctx, sql::T1_FACTURES_INEDITES).await?;
-        let mut direct = (&mut *tx).begin().await?;
+        let mut direct = (*tx).begin().await?;
         let upsert_all = match copy_batches(&mut direct, "factures", FACTURE_COLUMNS, &fresh).await
         {
             Ok(_) => {
