@@ -239,6 +239,33 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                     .map(|(k, c)| (k.clone(), Cursor::new(c.next_offset)))
                     .collect();
                 last_seen = claims.keys().map(|k| (k.clone(), Instant::now())).collect();
+                // A stored offset beyond the broker's log end: the topic was recreated (or an
+                // in-memory broker restarted). Its content is new; replay it from the start.
+                for (key, claim) in &claims {
+                    match consumer.fetch_watermarks(
+                        &key.topic,
+                        key.partition,
+                        Duration::from_secs(5),
+                    ) {
+                        Ok((low, high)) if claim.next_offset > high => {
+                            tracing::warn!(partition = %key, stored = claim.next_offset, log_end = high,
+                                "the offset stored in the warehouse is beyond the broker's log: the topic was recreated; reading it from its start");
+                            next.insert(key.clone(), Cursor::new(low));
+                            if let Err(e) = consumer.seek(
+                                &key.topic,
+                                key.partition,
+                                Offset::Offset(low),
+                                Duration::from_secs(5),
+                            ) {
+                                tracing::warn!(partition = %key, error = %e, "seek failed");
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(partition = %key, error = %e, "cannot read the log end")
+                        }
+                    }
+                }
                 if !decoded.is_empty() {
                     tracing::info!(
                         records = decoded.records(),
