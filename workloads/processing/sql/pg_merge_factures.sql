@@ -2,7 +2,7 @@
 INSERT INTO factures AS x (facture_id, freelance_id, montant, date, echeance, statut, jours, jours_derives, client,
                            source_topic, source_partition, source_offset, source_file, source_line)
 SELECT facture_id, freelance_id, montant, date, echeance, statut, jours, jours_derives, client,
-       topic, partition, kafka_offset, source_file, source_line
+       source_topic, source_partition, source_offset, source_file, source_line
 FROM stg_factures
 ON CONFLICT (facture_id) DO UPDATE SET
     freelance_id = EXCLUDED.freelance_id, montant = EXCLUDED.montant, date = EXCLUDED.date,

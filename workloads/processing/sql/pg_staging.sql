@@ -5,7 +5,7 @@ CREATE TEMP TABLE IF NOT EXISTS stg_profils (
     ville TEXT, statut TEXT, date_inscription DATE, extra JSONB
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stg_factures (
-    topic TEXT, partition INT, kafka_offset BIGINT, source_file TEXT, source_line BIGINT,
+    source_topic TEXT, source_partition INT, source_offset BIGINT, source_file TEXT, source_line BIGINT,
     facture_id TEXT, freelance_id BIGINT, montant NUMERIC(12,2), date DATE, echeance DATE, statut TEXT,
     jours NUMERIC(12,2), jours_derives BOOLEAN, client TEXT
 ) ON COMMIT DELETE ROWS;

@@ -31,24 +31,9 @@ const PROFILE_COLUMNS: &[&str] = &[
     "date_inscription",
     "extra",
 ];
+/// The columns of `factures` a batch writes, in the order of `t1_factures_connues.sql`: for the direct
+/// COPY of invoices never seen before and for the staging table of the upserts alike.
 const INVOICE_COLUMNS: &[&str] = &[
-    "topic",
-    "partition",
-    "kafka_offset",
-    "source_file",
-    "source_line",
-    "facture_id",
-    "freelance_id",
-    "montant",
-    "date",
-    "echeance",
-    "statut",
-    "jours",
-    "jours_derives",
-    "client",
-];
-/// The same columns, named as in `factures`, for the direct COPY of invoices never seen before.
-const FACTURE_COLUMNS: &[&str] = &[
     "source_topic",
     "source_partition",
     "source_offset",
@@ -256,7 +241,7 @@ pub async fn commit(
         // COPY fail: the savepoint is rolled back and everything goes through the upsert.
         let fresh = engine::run(&ctx, sql::T1_FACTURES_INEDITES).await?;
         let mut direct = (*tx).begin().await?;
-        let upsert_all = match copy_batches(&mut direct, "factures", FACTURE_COLUMNS, &fresh).await
+        let upsert_all = match copy_batches(&mut direct, "factures", INVOICE_COLUMNS, &fresh).await
         {
             Ok(_) => {
                 direct.commit().await?;

@@ -14,7 +14,7 @@ use sqlx::{Connection, PgConnection};
 use crate::batch::{self, Topics};
 use crate::cursor::{Admit, Cursor};
 use crate::decode::{Decoded, Message};
-use crate::kafka::KafkaSettings;
+use crate::kafka::{self, KafkaSettings};
 
 pub const DLQ_GROUP: &str = "freelanceflow-dlq";
 
@@ -82,12 +82,7 @@ pub async fn run(
             _ = idle.tick() => {
                 if !std::mem::take(&mut seen_since_tick) {
                     for (key, cursor) in cursors.iter_mut() {
-                        let marks = tokio::task::block_in_place(|| {
-                            consumer.fetch_watermarks(&key.topic, key.partition, Duration::from_secs(2))
-                        });
-                        if let Some(offset) = marks.ok().and_then(|(_, high)| cursor.stalled(high)) {
-                            let _ = consumer.seek(&key.topic, key.partition, Offset::Offset(offset), Duration::from_secs(5));
-                        }
+                        tokio::task::block_in_place(|| kafka::probe_idle(&consumer, key, cursor));
                     }
                 }
             }
@@ -102,11 +97,7 @@ pub async fn run(
                             offset: m.offset(),
                             payload: m.payload(),
                         }),
-                        Some(Admit::SeekTo(offset)) => {
-                            if let Err(e) = consumer.seek(m.topic(), m.partition(), Offset::Offset(offset), Duration::from_secs(5)) {
-                                tracing::warn!(partition = %key, error = %e, "seek failed");
-                            }
-                        }
+                        Some(Admit::SeekTo(offset)) => kafka::seek(&consumer, &key, offset),
                         Some(Admit::Skip) | None => {}
                     }
                 }

@@ -1,6 +1,12 @@
 //! Kafka client settings shared by the roles.
 
-use rdkafka::ClientConfig;
+use std::time::Duration;
+
+use ff_warehouse::PartitionKey;
+use rdkafka::consumer::{Consumer, ConsumerContext};
+use rdkafka::{ClientConfig, Offset};
+
+use crate::cursor::Cursor;
 
 /// Consumer/producer settings common to every role; `extra` are `key=value` overrides.
 #[derive(Clone, Debug)]
@@ -57,4 +63,39 @@ pub fn parse_kv(s: &str) -> Result<(String, String), String> {
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .filter(|(k, _)| !k.is_empty())
         .ok_or_else(|| format!("expected key=value, got {s:?}"))
+}
+
+/// Seeks a partition, logging a failure: the idle-partition probe retries later.
+pub fn seek<X: ConsumerContext, C: Consumer<X>>(consumer: &C, key: &PartitionKey, offset: i64) {
+    if let Err(e) = consumer.seek(
+        &key.topic,
+        key.partition,
+        Offset::Offset(offset),
+        Duration::from_secs(5),
+    ) {
+        tracing::warn!(partition = %key, offset, error = %e, "seek failed");
+    }
+}
+
+/// An idle partition whose broker holds more than the cursor accepted: the fetch skipped offsets
+/// (see `cursor`). Asks the broker's high watermark and seeks back; true when it did. Blocking.
+pub fn probe_idle<X: ConsumerContext, C: Consumer<X>>(
+    consumer: &C,
+    key: &PartitionKey,
+    cursor: &mut Cursor,
+) -> bool {
+    let Ok((_, high)) =
+        consumer.fetch_watermarks(&key.topic, key.partition, Duration::from_secs(2))
+    else {
+        return false;
+    };
+    match cursor.stalled(high) {
+        Some(offset) => {
+            tracing::info!(partition = %key, expected = cursor.expected(), high, seek = offset,
+                "partition idle behind the high watermark: seeking back");
+            seek(consumer, key, offset);
+            true
+        }
+        None => false,
+    }
 }

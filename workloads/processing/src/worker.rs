@@ -19,7 +19,7 @@ use tokio::runtime::Handle;
 use crate::batch::{self, BatchError, Topics};
 use crate::cursor::{Admit, Cursor};
 use crate::decode::{Decoded, Message};
-use crate::kafka::KafkaSettings;
+use crate::kafka::{self, KafkaSettings};
 use crate::latency::Histogram;
 
 #[derive(Clone, Debug)]
@@ -251,14 +251,7 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                             tracing::warn!(partition = %key, stored = claim.next_offset, log_end = high,
                                 "the offset stored in the warehouse is beyond the broker's log: the topic was recreated; reading it from its start");
                             next.insert(key.clone(), Cursor::new(low));
-                            if let Err(e) = consumer.seek(
-                                &key.topic,
-                                key.partition,
-                                Offset::Offset(low),
-                                Duration::from_secs(5),
-                            ) {
-                                tracing::warn!(partition = %key, error = %e, "seek failed");
-                            }
+                            kafka::seek(&consumer, key, low);
                         }
                         Ok(_) => {}
                         Err(e) => {
@@ -300,14 +293,7 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                     }
                     Some(Admit::SeekTo(offset)) => {
                         tracing::debug!(partition = %key, got = m.offset(), seek = offset, "offsets missing before this message: seeking back");
-                        if let Err(e) = consumer.seek(
-                            m.topic(),
-                            m.partition(),
-                            Offset::Offset(offset),
-                            Duration::from_secs(5),
-                        ) {
-                            tracing::warn!(partition = %key, error = %e, "seek failed");
-                        }
+                        kafka::seek(&consumer, &key, offset);
                     }
                     Some(Admit::Skip) | None => {}
                 }
@@ -398,22 +384,8 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
                 {
                     continue;
                 }
-                if let Ok((_, high)) =
-                    consumer.fetch_watermarks(&key.topic, key.partition, Duration::from_secs(2))
-                {
-                    if let Some(offset) = cursor.stalled(high) {
-                        tracing::info!(partition = %key, expected = cursor.expected(), high, seek = offset,
-                            "partition idle behind the high watermark: seeking back");
-                        if let Err(e) = consumer.seek(
-                            &key.topic,
-                            key.partition,
-                            Offset::Offset(offset),
-                            Duration::from_secs(5),
-                        ) {
-                            tracing::warn!(partition = %key, error = %e, "seek failed");
-                        }
-                        last_seen.insert(key.clone(), Instant::now());
-                    }
+                if kafka::probe_idle(&consumer, key, cursor) {
+                    last_seen.insert(key.clone(), Instant::now());
                 }
             }
             if last_rejoin.elapsed() > 2 * grace {
