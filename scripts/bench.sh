@@ -36,11 +36,17 @@ pipeline() {
 pipeline "bench_$(date +%s)"
 
 now() { date +%s.%N; }
+# CPU seconds (user + system) used so far by the processes whose command line matches $1.
+cpu() { ps -eo cputimes=,args= | awk -v pat="$1" '$0 ~ pat {s += $1} END {print s + 0}'; }
+cpu_pg0=$(cpu "postgres"); cpu_kafka0=$(cpu "tansu broker")
 t0=$(now)
-"$FF_BIN" loader --input "$DATA" >"$LOGS/loader.txt" 2>"$LOGS/loader.log"
+/usr/bin/time -f "%U %S" -o "$LOGS/loader.cpu" "$FF_BIN" loader --input "$DATA" >"$LOGS/loader.txt" 2>"$LOGS/loader.log"
 t1=$(now)
 "$FF_BIN" wait --timeout 3000 >/dev/null 2>"$LOGS/wait.log"
 t2=$(now)
+cpu_loader=$(awk '{printf "%.0f", $1 + $2}' "$LOGS/loader.cpu")
+cpu_workers=$(cpu "freelanceflow worker"); cpu_master=$(cpu "freelanceflow master")
+cpu_pg=$(( $(cpu "postgres") - cpu_pg0 )); cpu_kafka=$(( $(cpu "tansu broker") - cpu_kafka0 ))
 
 PSQL=(psql "$FF_DATABASE_URL" -qtAX -v ON_ERROR_STOP=1)
 rows=$("${PSQL[@]}" -c "SELECT count(*) FROM factures")
@@ -89,6 +95,7 @@ loopback; release build; master + 2 workers; \`scripts/bench.sh\` with $N invoic
 | end to end, files to committed rows | ${e2e} s = **$rate invoice lines/s** |
 | floor: plain \`COPY\` of the same cleaned rows (same columns, indexes and checks; no foreign key) | ${copy} s |
 | end to end / COPY | ${ratio}x |
+| CPU seconds during the run (2 cores): loader, tansu, workers, master, PostgreSQL | $cpu_loader, $cpu_kafka, $cpu_workers, $cpu_master, $cpu_pg |
 | latency, invoice produced -> row committed, steady ${RATE} records/s ($measured invoices; worst of the 2 workers) | p50 ${p50} ms, **p95 ${p95} ms**, p99 ${p99} ms |
 MD
 )

@@ -11,6 +11,7 @@ need_apt=()
 command -v make >/dev/null || need_apt+=(make)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v curl >/dev/null || need_apt+=(curl)
+[ -x /usr/bin/time ] || need_apt+=(time)   # CPU figures of the benchmark
 if [ ${#need_apt[@]} -gt 0 ]; then
     log "installing with apt: ${need_apt[*]}"
     sudo_ apt-get update -qq

@@ -3,6 +3,41 @@
 //! A header is recognised when its [`fold_key`] equals the folded canonical name or one of the folded
 //! aliases listed in the contract; nothing else is guessed (e.g. `e-mail` is not an alias of `email`).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::thread::LocalKey;
+
+/// Keys already folded and looked up on this thread. Every record of a file repeats the same few keys, and
+/// folding them again was a tenth of a worker's time.
+type Memo<F> = RefCell<HashMap<String, Option<F>>>;
+
+thread_local! {
+    static PROFILE_MEMO: Memo<ProfileField> = RefCell::default();
+    static INVOICE_MEMO: Memo<InvoiceField> = RefCell::default();
+}
+
+/// Bound on a memo, so that records with ever-new keys cannot grow it without limit.
+const MEMO_LIMIT: usize = 1024;
+
+fn memoized<F: Copy + 'static>(
+    memo: &'static LocalKey<Memo<F>>,
+    key: &str,
+    lookup: fn(&str) -> Option<F>,
+) -> Option<F> {
+    memo.with(|m| {
+        if let Some(&f) = m.borrow().get(key) {
+            return f;
+        }
+        let f = lookup(key);
+        let mut m = m.borrow_mut();
+        if m.len() >= MEMO_LIMIT {
+            m.clear();
+        }
+        m.insert(key.to_owned(), f);
+        f
+    })
+}
+
 /// Folds one already lower-cased character to ASCII when it is a Latin-1 / Latin Extended-A letter with a
 /// diacritic (or a ligature); combining diacritical marks (U+0300..U+036F, as found in decomposed text) fold
 /// to nothing; every other character is kept.
@@ -133,6 +168,10 @@ impl ProfileField {
 
 /// Maps a profile key (any case, accents optional, surrounding spaces ignored) to its field.
 pub fn profile_field(header: &str) -> Option<ProfileField> {
+    memoized(&PROFILE_MEMO, header, profile_field_uncached)
+}
+
+fn profile_field_uncached(header: &str) -> Option<ProfileField> {
     let k = fold_key(header);
     ProfileField::ALL
         .iter()
@@ -204,6 +243,10 @@ impl InvoiceField {
 
 /// Maps an invoice header (any case, accents optional, surrounding spaces ignored) to its field.
 pub fn invoice_field(header: &str) -> Option<InvoiceField> {
+    memoized(&INVOICE_MEMO, header, invoice_field_uncached)
+}
+
+fn invoice_field_uncached(header: &str) -> Option<InvoiceField> {
     let k = fold_key(header);
     InvoiceField::ALL
         .iter()
@@ -395,5 +438,25 @@ mod tests {
             prop_assert_eq!(fold_key(&once), once.clone());
             prop_assert!(!once.contains("__"));
         }
+
+        /// The memo answers as the lookup does, on a first and a repeated call, and across its clearing.
+        #[test]
+        fn memoized_lookups_agree(keys in proptest::collection::vec(
+            "[ a-zA-Z_\\-éÉ]{0,12}|montant|Date|tarif jour|E-mail|compétences", 1..40)) {
+            for k in keys.iter().chain(keys.iter()) {
+                prop_assert_eq!(invoice_field(k), invoice_field_uncached(k));
+                prop_assert_eq!(profile_field(k), profile_field_uncached(k));
+            }
+        }
+    }
+
+    #[test]
+    fn memo_is_bounded() {
+        for i in 0..3 * MEMO_LIMIT {
+            assert_eq!(invoice_field(&format!("col{i}")), None);
+            assert!(INVOICE_MEMO.with(|m| m.borrow().len()) <= MEMO_LIMIT);
+        }
+        assert_eq!(invoice_field("Montant"), Some(InvoiceField::Montant));
+        assert!(INVOICE_MEMO.with(|m| m.borrow().len()) <= MEMO_LIMIT);
     }
 }

@@ -1,9 +1,13 @@
 -- T1 (DataFusion, per micro-batch): one version per freelancer; the later Kafka offset wins.
 -- Input `profils_valides`: the batch's profiles that passed every rule of the data contract.
-SELECT topic, partition, kafka_offset, source_file, source_line,
-       id, nom, prenom, email, competences, tarif_jour, ville, statut, date_inscription, extra
-FROM (
-    SELECT *, row_number() OVER (PARTITION BY id ORDER BY kafka_offset DESC) AS version_rank
-    FROM profils_valides
-) AS versions
-WHERE version_rank = 1
+-- (An anti-join, not row_number(): DataFusion's window operator walks one partition per key.)
+SELECT p.topic, p.partition, p.kafka_offset, p.source_file, p.source_line,
+       p.id, p.nom, p.prenom, p.email, p.competences, p.tarif_jour, p.ville, p.statut,
+       p.date_inscription, p.extra
+FROM profils_valides AS p
+WHERE NOT EXISTS (
+    SELECT 1 FROM profils_valides AS later
+    WHERE later.id = p.id
+      AND (later.kafka_offset > p.kafka_offset
+           OR (later.kafka_offset = p.kafka_offset AND later.partition > p.partition))
+)

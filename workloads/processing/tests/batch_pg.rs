@@ -500,3 +500,97 @@ async fn undecodable_messages_and_dead_letters_become_rejects() {
         ]
     );
 }
+
+/// The reference factures.freelance_id -> freelances.id is checked per statement (migration 3), for
+/// every writer: inserts, COPY, updates of invoices, and deletes or id changes of freelancers.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_warehouse_refuses_invoices_without_their_freelancer() {
+    let mut h = Harness::new().await;
+    let mut d = Decoded::default();
+    for id in [1, 2] {
+        h.push(&mut d, "profils", profile(id, json!({"id": id, "nom": format!("N{id}"), "email": format!("n{id}@x.fr"), "tarif_jour": 400})));
+    }
+    h.push(
+        &mut d,
+        "factures",
+        invoice(
+            1,
+            Some(1),
+            json!({"facture_id": "F1", "freelance": "N1", "montant": "800", "date": "2025-10-01"}),
+        ),
+    );
+    h.commit(&d).await.unwrap();
+
+    let sqlstate = |e: sqlx::Error| {
+        e.as_database_error()
+            .and_then(|d| d.code().map(|c| c.into_owned()))
+    };
+    let insert = |id: i64| {
+        format!(
+            "INSERT INTO factures (facture_id, freelance_id, montant, date, echeance, statut, jours, \
+             jours_derives, source_topic, source_partition, source_offset) \
+             VALUES ('X{id}', {id}, 10, '2025-01-01', '2025-01-31', 'payee', 1, false, 't', 0, 0)"
+        )
+    };
+    let err = sqlx::query(&insert(999))
+        .execute(&h.pool)
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(err).as_deref(), Some("23503"));
+    sqlx::query(&insert(2)).execute(&h.pool).await.unwrap();
+
+    // COPY goes through the same check
+    let mut conn = h.pool.acquire().await.unwrap();
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY factures (facture_id, freelance_id, montant, date, echeance, statut, jours, \
+             jours_derives, source_topic, source_partition, source_offset) FROM STDIN (FORMAT csv)",
+        )
+        .await
+        .unwrap();
+    copy.send(&b"C1,2,10,2025-01-01,2025-01-31,payee,1,f,t,0,0\nC2,777,10,2025-01-01,2025-01-31,payee,1,f,t,0,0\n"[..])
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(copy.finish().await.unwrap_err()).as_deref(),
+        Some("23503")
+    );
+    drop(conn);
+
+    let err = sqlx::query("UPDATE factures SET freelance_id = 3 WHERE facture_id = 'F1'")
+        .execute(&h.pool)
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(err).as_deref(), Some("23503"));
+    // freelancer 2 is referenced by invoice X2 only (no T2 row, whose own foreign key would also refuse)
+    let err = sqlx::query("DELETE FROM freelances WHERE id = 2")
+        .execute(&h.pool)
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(err).as_deref(), Some("23503"));
+    let err = sqlx::query("UPDATE freelances SET id = 10 WHERE id = 2")
+        .execute(&h.pool)
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(err).as_deref(), Some("23503"));
+
+    // nothing of the refused statements remains; a freelancer without invoices can go
+    assert_eq!(
+        h.scalar_text("SELECT string_agg(facture_id, ',' ORDER BY facture_id) FROM factures")
+            .await,
+        Some("F1,X2".into())
+    );
+    assert_eq!(
+        h.scalar_text("SELECT count(*)::text FROM ca_freelance_mensuel WHERE freelance_id = 2")
+            .await,
+        Some("0".into())
+    );
+    sqlx::query("DELETE FROM factures WHERE facture_id = 'X2'")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM freelances WHERE id = 2")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+}
