@@ -36,17 +36,36 @@ pipeline() {
 pipeline "bench_$(date +%s)"
 
 now() { date +%s.%N; }
-# CPU seconds (user + system) used so far by the processes whose command line matches $1.
-cpu() { ps -eo cputimes=,args= | awk -v pat="$1" '$0 ~ pat {s += $1} END {print s + 0}'; }
-cpu_pg0=$(cpu "postgres"); cpu_kafka0=$(cpu "tansu broker")
+# CPU seconds (user + system, with those of exited children such as PostgreSQL backends) used so far by
+# the processes whose command line matches $1.
+cpu() {
+    python3 - "$1" <<'PY'
+import os, re, sys
+tick, total = os.sysconf("SC_CLK_TCK"), 0
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    if int(pid) == os.getpid():
+        continue
+    try:
+        cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    if re.search(sys.argv[1], cmd):
+        f = stat.rsplit(")", 1)[1].split()
+        total += sum(int(x) for x in f[11:15])  # utime stime cutime cstime
+print(f"{total / tick:.1f}")
+PY
+}
+cpu_pg0=$(cpu "(^|/)postgres[: ]"); cpu_kafka0=$(cpu "tansu broker")
 t0=$(now)
 /usr/bin/time -f "%U %S" -o "$LOGS/loader.cpu" "$FF_BIN" loader --input "$DATA" >"$LOGS/loader.txt" 2>"$LOGS/loader.log"
 t1=$(now)
 "$FF_BIN" wait --timeout 3000 >/dev/null 2>"$LOGS/wait.log"
 t2=$(now)
-cpu_loader=$(awk '{printf "%.0f", $1 + $2}' "$LOGS/loader.cpu")
+cpu_loader=$(awk '{printf "%.1f", $1 + $2}' "$LOGS/loader.cpu")
 cpu_workers=$(cpu "freelanceflow worker"); cpu_master=$(cpu "freelanceflow master")
-cpu_pg=$(( $(cpu "postgres") - cpu_pg0 )); cpu_kafka=$(( $(cpu "tansu broker") - cpu_kafka0 ))
+cpu_pg=$(python3 -c "print(round($(cpu "(^|/)postgres[: ]") - $cpu_pg0, 1))")
+cpu_kafka=$(python3 -c "print(round($(cpu 'tansu broker') - $cpu_kafka0, 1))")
 
 PSQL=(psql "$FF_DATABASE_URL" -qtAX -v ON_ERROR_STOP=1)
 rows=$("${PSQL[@]}" -c "SELECT count(*) FROM factures")

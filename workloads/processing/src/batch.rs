@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use ff_warehouse::offsets::{self, Claim};
-use ff_warehouse::{copy_batches, PartitionKey, WarehouseError};
+use ff_warehouse::{copy_batches, copy_batches_binary, PartitionKey, WarehouseError};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::decode::{self, Decoded, InvoiceRow, Origin};
@@ -241,7 +241,8 @@ pub async fn commit(
         // COPY fail: the savepoint is rolled back and everything goes through the upsert.
         let fresh = engine::run(&ctx, sql::T1_FACTURES_INEDITES).await?;
         let mut direct = (*tx).begin().await?;
-        let upsert_all = match copy_batches(&mut direct, "factures", INVOICE_COLUMNS, &fresh).await
+        let upsert_all = match copy_batches_binary(&mut direct, "factures", INVOICE_COLUMNS, &fresh)
+            .await
         {
             Ok(_) => {
                 direct.commit().await?;
@@ -260,7 +261,7 @@ pub async fn commit(
             engine::run(&ctx, sql::T1_FACTURES_REMPLACANTES).await?
         };
         if rows(&upserts) > 0 {
-            copy_batches(&mut tx, "stg_factures", INVOICE_COLUMNS, &upserts).await?;
+            copy_batches_binary(&mut tx, "stg_factures", INVOICE_COLUMNS, &upserts).await?;
             sqlx::query(sql::PG_MERGE_FACTURES)
                 .execute(&mut *tx)
                 .await?;

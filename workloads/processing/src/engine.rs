@@ -29,12 +29,16 @@ pub mod sql {
     pub const PG_END_OF_LOAD: &str = include_str!("../sql/pg_end_of_load.sql");
     pub const T3_INDICATEURS: &str = include_str!("../sql/t3_indicateurs.sql");
 
-    /// Splits a file of several statements (each ends with `;` at the end of a line).
-    pub fn statements(file: &str) -> impl Iterator<Item = &str> {
-        file.split(";\n").map(str::trim).filter(|s| {
-            s.lines()
-                .any(|l| !l.trim().is_empty() && !l.trim().starts_with("--"))
-        })
+    /// Splits a file of several statements (each ends with `;` at the end of a line). A `Vec`, not
+    /// an iterator: an iterator with closures held across an `.await` makes the future not `Send`.
+    pub fn statements(file: &str) -> Vec<&str> {
+        file.split(";\n")
+            .map(str::trim)
+            .filter(|s| {
+                s.lines()
+                    .any(|l| !l.trim().is_empty() && !l.trim().starts_with("--"))
+            })
+            .collect()
     }
 }
 
@@ -131,10 +135,11 @@ mod tests {
 
     #[tokio::test]
     async fn sql_files_are_split_into_statements() {
-        assert_eq!(sql::statements(sql::PG_RATE_CHANGED).count(), 3);
-        assert_eq!(sql::statements(sql::PG_MERGE_T2).count(), 2);
-        assert!(sql::statements(sql::T3_INDICATEURS).count() > 10);
+        assert_eq!(sql::statements(sql::PG_RATE_CHANGED).len(), 3);
+        assert_eq!(sql::statements(sql::PG_MERGE_T2).len(), 2);
+        assert!(sql::statements(sql::T3_INDICATEURS).len() > 10);
         assert!(sql::statements(sql::PG_STAGING)
+            .iter()
             .all(|s| s.starts_with("--") || s.starts_with("CREATE")));
     }
 }

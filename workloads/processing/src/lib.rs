@@ -2,6 +2,7 @@
 //! committed to PostgreSQL in one fenced transaction each, T3 indicators and the master's HTTP API.
 
 pub mod batch;
+pub mod committer;
 pub mod cursor;
 pub mod decode;
 pub mod dlq;

@@ -17,6 +17,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::runtime::Handle;
 
 use crate::batch::{self, BatchError, Topics};
+use crate::committer::{Committer, Done, Job, Outcome};
 use crate::cursor::{Admit, Cursor};
 use crate::decode::{Decoded, Message};
 use crate::kafka::{self, KafkaSettings};
@@ -177,6 +178,41 @@ async fn orphaned_partitions(
     .await
 }
 
+/// Logs a batch that ended and adds it to the figures; a batch that failed every attempt ends the worker.
+fn settle(
+    done: Done,
+    latency: &mut Histogram,
+    records: &mut usize,
+    batches: &mut u64,
+) -> Result<(), WorkerError> {
+    match done.outcome {
+        Outcome::Committed(stats) => {
+            for ts in &done.produced_ms {
+                latency.record((done.committed_ms - ts).max(0) as u64);
+            }
+            tracing::info!(
+                records = stats.records,
+                profiles = stats.profiles,
+                invoices = stats.invoices,
+                pending = stats.pending,
+                rejects = stats.rejects,
+                expired = stats.expired,
+                stage_ms = ?stats.stage_ms,
+                ms = done.elapsed.as_millis() as u64,
+                "batch committed"
+            );
+            *records += stats.records;
+            *batches += 1;
+            Ok(())
+        }
+        Outcome::Fenced(e) => {
+            tracing::warn!(error = %e, "batch dropped: this worker no longer owns the partition");
+            Ok(())
+        }
+        Outcome::Failed { attempts, source } => Err(WorkerError::Batch { attempts, source }),
+    }
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|s| s.trim().to_string())
@@ -193,6 +229,13 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
             attempts: 1,
             source,
         })?;
+    let mut committer = Committer::new(
+        rt.clone(),
+        conn,
+        &cfg.database_url,
+        &cfg.topics,
+        &cfg.worker_id,
+    );
     rt.block_on(heartbeat(&pool, &cfg.worker_id, 0, 0))?;
 
     let context = WorkerContext {
@@ -302,66 +345,31 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
             None => {}
         }
 
+        // The batch in flight: its numbers as soon as it ended.
+        if let Some(done) = committer.try_finish() {
+            settle(
+                done,
+                &mut latency,
+                &mut pending_records,
+                &mut pending_batches,
+            )?;
+        }
         let due = batch_started.is_some_and(|t| t.elapsed() >= cfg.linger);
         if !decoded.is_empty() && (decoded.records() >= cfg.max_batch || due) {
-            let started = Instant::now();
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                match rt.block_on(batch::commit(
-                    &mut conn,
-                    &cfg.topics,
-                    &claims,
-                    &cfg.worker_id,
-                    &decoded,
-                )) {
-                    Ok(stats) => {
-                        let now_ms = chrono::Utc::now().timestamp_millis();
-                        for ts in &produced_ms {
-                            latency.record((now_ms - ts).max(0) as u64);
-                        }
-                        tracing::info!(
-                            records = stats.records,
-                            profiles = stats.profiles,
-                            invoices = stats.invoices,
-                            pending = stats.pending,
-                            rejects = stats.rejects,
-                            expired = stats.expired,
-                            stage_ms = ?stats.stage_ms,
-                            ms = started.elapsed().as_millis() as u64,
-                            "batch committed"
-                        );
-                        pending_records += stats.records;
-                        pending_batches += 1;
-                        break;
-                    }
-                    Err(e) if e.is_fenced() => {
-                        tracing::warn!(error = %e, "batch dropped: this worker no longer owns the partition");
-                        break;
-                    }
-                    Err(e) if attempt < 5 => {
-                        tracing::warn!(error = %e, attempt, "batch failed, retrying");
-                        std::thread::sleep(Duration::from_millis(200 * attempt as u64));
-                        if attempt >= 2 {
-                            conn = rt.block_on(PgConnection::connect(&cfg.database_url))?;
-                            rt.block_on(batch::prepare(&mut conn)).map_err(|source| {
-                                WorkerError::Batch {
-                                    attempts: attempt,
-                                    source,
-                                }
-                            })?;
-                        }
-                    }
-                    Err(source) => {
-                        return Err(WorkerError::Batch {
-                            attempts: attempt,
-                            source,
-                        })
-                    }
-                }
+            // one batch in flight at a time: the next transaction must see this one's rows
+            if let Some(done) = committer.finish() {
+                settle(
+                    done,
+                    &mut latency,
+                    &mut pending_records,
+                    &mut pending_batches,
+                )?;
             }
-            decoded = Decoded::default();
-            produced_ms.clear();
+            committer.start(Job {
+                claims: claims.clone(),
+                decoded: std::mem::take(&mut decoded),
+                produced_ms: std::mem::take(&mut produced_ms),
+            });
             batch_started = None;
         }
 
@@ -405,11 +413,23 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
             }
         }
         if let Some(idle) = cfg.exit_when_idle {
-            if decoded.is_empty() && !claims.is_empty() && last_record.elapsed() >= idle {
+            if decoded.is_empty()
+                && !committer.busy()
+                && !claims.is_empty()
+                && last_record.elapsed() >= idle
+            {
                 tracing::info!("idle: every assigned partition is consumed");
                 break;
             }
         }
+    }
+    if let Some(done) = committer.finish() {
+        settle(
+            done,
+            &mut latency,
+            &mut pending_records,
+            &mut pending_batches,
+        )?;
     }
     let _ = rt.block_on(heartbeat(
         &pool,

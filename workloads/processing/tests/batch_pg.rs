@@ -594,3 +594,152 @@ async fn the_warehouse_refuses_invoices_without_their_freelancer() {
         .await
         .unwrap();
 }
+
+/// Binary COPY (used for invoices) gives PostgreSQL exactly the values Arrow holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn binary_copy_round_trips_every_column_type() {
+    use arrow::array::{
+        BooleanArray, Date32Array, Decimal128Array, Int32Array, Int64Array, StringArray,
+    };
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+    use std::sync::Arc;
+
+    let h = Harness::new().await;
+    let mut conn = h.pool.acquire().await.unwrap();
+    sqlx::query(
+        "CREATE TEMP TABLE rt (t text, i bigint, j integer, b boolean, d date, m numeric(12,2), n numeric(20,5))",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    // tricky values first, then a spread of pseudo-random ones
+    let mut cents: Vec<i128> = vec![
+        0,
+        1,
+        -1,
+        5,
+        99,
+        100,
+        10_000,
+        450_000,
+        100_000_000,
+        -150,
+        999_999_999_999,
+    ];
+    let mut fives: Vec<i128> = vec![
+        0,
+        1,
+        123_456,
+        -100_000,
+        99_999_999_999_999,
+        10_000_000_000,
+        7,
+    ];
+    let mut x: u64 = 42;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        x >> 11
+    };
+    for _ in 0..300 {
+        let r = next();
+        cents.push((r % 200_000_000_000) as i128 - 100_000_000_000);
+        fives.push((next() % 10u64.pow(15)) as i128 * if r % 2 == 0 { 1 } else { -1 });
+    }
+    let n = cents.len().min(fives.len());
+    let (cents, fives) = (&cents[..n], &fives[..n]);
+    let texts: Vec<Option<String>> = (0..n)
+        .map(|k| (k % 7 != 3).then(|| format!("é,\"q\"\n\t{k}")))
+        .collect();
+    let days: Vec<i32> = (0..n).map(|k| -20_000 + (k as i32) * 97).collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("t", DataType::Utf8, true),
+        Field::new("i", DataType::Int64, false),
+        Field::new("j", DataType::Int32, true),
+        Field::new("b", DataType::Boolean, false),
+        Field::new("d", DataType::Date32, false),
+        Field::new("m", DataType::Decimal128(12, 2), false),
+        Field::new("n", DataType::Decimal128(20, 5), false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(texts.clone())),
+            Arc::new(Int64Array::from(
+                (0..n as i64)
+                    .map(|k| k * 1_000_000_007 - 5)
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(Int32Array::from(
+                (0..n as i32)
+                    .map(|k| (k % 5 != 0).then_some(-k))
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(BooleanArray::from(
+                (0..n).map(|k| k % 2 == 0).collect::<Vec<_>>(),
+            )),
+            Arc::new(Date32Array::from(days.clone())),
+            Arc::new(
+                Decimal128Array::from(cents.to_vec())
+                    .with_precision_and_scale(12, 2)
+                    .unwrap(),
+            ),
+            Arc::new(
+                Decimal128Array::from(fives.to_vec())
+                    .with_precision_and_scale(20, 5)
+                    .unwrap(),
+            ),
+        ],
+    )
+    .unwrap();
+    let written = ff_warehouse::copy_batches_binary(
+        &mut conn,
+        "rt",
+        &["t", "i", "j", "b", "d", "m", "n"],
+        &[batch],
+    )
+    .await
+    .unwrap();
+    assert_eq!(written as usize, n);
+
+    type Row = (
+        Option<String>,
+        i64,
+        Option<i32>,
+        bool,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT t, i, j, b, d::text, m::text, n::text FROM rt ORDER BY i")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let decimal = |v: i128, scale: u32| {
+        let p = 10i128.pow(scale);
+        let sign = if v < 0 { "-" } else { "" };
+        format!(
+            "{sign}{}.{:0w$}",
+            v.abs() / p,
+            v.abs() % p,
+            w = scale as usize
+        )
+    };
+    for (k, row) in rows.iter().enumerate() {
+        let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
+            + chrono::Duration::days(days[k] as i64);
+        let expected = (
+            texts[k].clone(),
+            k as i64 * 1_000_000_007 - 5,
+            (k % 5 != 0).then_some(-(k as i32)),
+            k % 2 == 0,
+            date.to_string(),
+            decimal(cents[k], 2),
+            decimal(fives[k], 5),
+        );
+        assert_eq!(row, &expected, "row {k}");
+    }
+}

@@ -10,7 +10,7 @@ use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
-pub use copy::copy_batches;
+pub use copy::{copy_batches, copy_batches_binary};
 pub use offsets::{Claim, PartitionKey};
 
 /// The migrations of the repository's `migrations/` folder, embedded in the binary.
