@@ -112,7 +112,7 @@ loopback; release build; master + 2 workers; \`scripts/bench.sh\` with $N invoic
 | rows committed to \`factures\` | $rows |
 | loader: records published | $published in ${pub} s = **$pubrate records/s** |
 | end to end, files to committed rows | ${e2e} s = **$rate invoice lines/s** |
-| floor: plain \`COPY\` of the same cleaned rows (same columns, indexes and checks; no foreign key) | ${copy} s |
+| floor: plain \`COPY\` of the same cleaned rows (same columns, indexes and checks; no reference check) | ${copy} s |
 | end to end / COPY | ${ratio}x |
 | CPU seconds during the run (2 cores): loader, tansu, workers, master, PostgreSQL | $cpu_loader, $cpu_kafka, $cpu_workers, $cpu_master, $cpu_pg |
 | latency, invoice produced -> row committed, steady ${RATE} records/s ($measured invoices; worst of the 2 workers) | p50 ${p50} ms, **p95 ${p95} ms**, p99 ${p99} ms |
