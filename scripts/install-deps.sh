@@ -11,7 +11,8 @@ need_apt=()
 command -v make >/dev/null || need_apt+=(make)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v curl >/dev/null || need_apt+=(curl)
-[ -x /usr/bin/time ] || need_apt+=(time)   # CPU figures of the benchmark
+[ -x /usr/bin/time ] || need_apt+=(time)
+command -v npm >/dev/null || need_apt+=(nodejs npm)   # Grafana dashboard type check   # CPU figures of the benchmark
 if [ ${#need_apt[@]} -gt 0 ]; then
     log "installing with apt: ${need_apt[*]}"
     sudo_ apt-get update -qq

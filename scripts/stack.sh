@@ -41,8 +41,10 @@ CONF
     fi
     local psql=("$bin/psql" -h 127.0.0.1 -p "$FF_PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA)
     if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'freelanceflow'")" != 1 ]; then
-        "${psql[@]}" -c "CREATE ROLE freelanceflow LOGIN CREATEDB PASSWORD 'freelanceflow'"
+        "${psql[@]}" -c "CREATE ROLE freelanceflow LOGIN CREATEDB CREATEROLE PASSWORD 'freelanceflow'"
     fi
+    # CREATEROLE: the migrations create the read-only roles of the dashboards and Power BI
+    "${psql[@]}" -c "ALTER ROLE freelanceflow CREATEROLE"
 }
 
 kafka_up() {

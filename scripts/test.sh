@@ -17,6 +17,8 @@ fi
 log "building (target dir $CARGO_TARGET_DIR)"
 # the whole workspace with its tests at once: one feature resolution, so the binary the end-to-end
 # tests run and the test binaries share their dependencies
+# Grafana dashboards: type-checked against Grafana's published schema, queries against the migrations
+bash scripts/check-grafana.sh
 cargo build --locked --workspace --all-targets
 export FF_BIN="$CARGO_TARGET_DIR/debug/freelanceflow"
 log "running the tests"

@@ -79,6 +79,47 @@ pub enum Command {
     Wait(WaitArgs),
     /// Print the indicators of the warehouse.
     Kpis(KpisArgs),
+    /// Serve the dashboards (Financier, Ressources, Temps réel) and their JSON API.
+    Dashboard(DashboardArgs),
+    /// Print a users-file line `NAME:argon2-hash` for the dashboards; the password is read from stdin.
+    DashboardUser(DashboardUserArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DashboardArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to serve the dashboards on.
+    #[arg(long, env = "FF_DASHBOARD_LISTEN", default_value = "127.0.0.1:58090")]
+    pub listen: SocketAddr,
+    /// Users file: one `user:argon2-hash` per line (see `freelanceflow dashboard-user`), e.g. a mounted Secret.
+    #[arg(long, env = "FF_DASHBOARD_USERS")]
+    pub users: Option<PathBuf>,
+    /// Trust this request header as the user name (set by an OIDC proxy such as oauth2-proxy in front).
+    #[arg(long, env = "FF_DASHBOARD_AUTH_HEADER")]
+    pub auth_header: Option<String>,
+    /// The master's API, for the status light.
+    #[arg(long, env = "FF_MASTER_URL", default_value = "http://127.0.0.1:58080")]
+    pub master_url: String,
+    /// Database role for every query (read-only grants); empty to keep the login role.
+    #[arg(
+        long,
+        env = "FF_DASHBOARD_DB_ROLE",
+        default_value = "freelanceflow_reader"
+    )]
+    pub db_role: String,
+    /// Seconds without heartbeat after which a worker counts as dead.
+    #[arg(long, default_value_t = 10)]
+    pub worker_timeout: u64,
+    /// Consumer lag (records) above which the status light turns orange.
+    #[arg(long, default_value_t = 50_000)]
+    pub lag_warning: i64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DashboardUserArgs {
+    /// The user name.
+    pub name: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -306,7 +347,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Master(a) => master(a).await,
         Command::Wait(a) => wait(a).await,
         Command::Kpis(a) => kpis(a).await,
+        Command::Dashboard(a) => dashboard(a).await,
+        Command::DashboardUser(a) => dashboard_user(a),
     }
+}
+
+async fn dashboard(a: DashboardArgs) -> anyhow::Result<ExitCode> {
+    let cfg = ff_dashboard::DashboardConfig {
+        listen: a.listen,
+        database_url: a.db.database_url,
+        users_file: a.users,
+        auth_header: a.auth_header.filter(|h| !h.trim().is_empty()),
+        master_url: a.master_url,
+        db_role: Some(a.db_role).filter(|r| !r.trim().is_empty()),
+        worker_timeout: Duration::from_secs(a.worker_timeout),
+        lag_warning: a.lag_warning,
+    };
+    let (_, stop) = stop_signal();
+    ff_dashboard::serve(cfg, stop).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dashboard_user(a: DashboardUserArgs) -> anyhow::Result<ExitCode> {
+    let name = a.name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && !name.contains(':'),
+        "the user name must be non-empty and without `:`"
+    );
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(!password.is_empty(), "no password on stdin");
+    println!("{name}:{}", ff_dashboard::auth::hash_password(password));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn generate(a: GenerateArgs) -> anyhow::Result<ExitCode> {
@@ -439,6 +512,7 @@ async fn master(a: MasterArgs) -> anyhow::Result<ExitCode> {
         t3_interval: Duration::from_secs(a.t3_interval),
         t3_min_interval: Duration::from_secs(a.t3_min_interval),
         worker_timeout: Duration::from_secs(a.worker_timeout),
+        kafka: a.kafka.settings(),
     });
     let pool = ff_warehouse::connect(&cfg.database_url, 5).await?;
     let (_, stop) = stop_signal();

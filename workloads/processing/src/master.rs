@@ -35,6 +35,8 @@ pub struct MasterConfig {
     pub t3_min_interval: Duration,
     /// A worker whose last heartbeat is older is reported dead.
     pub worker_timeout: Duration,
+    /// The broker, for the consumer lag of `GET /lag`.
+    pub kafka: crate::kafka::KafkaSettings,
 }
 
 #[derive(Clone)]
@@ -190,12 +192,26 @@ async fn kpis(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiE
         .collect::<Vec<_>>())))
 }
 
+/// Records published to the workers' topics and not committed yet, per partition and in total.
+async fn lag(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let parts = crate::lag::lag(
+        &s.cfg.kafka,
+        &s.pool,
+        &s.cfg.group,
+        &[&s.cfg.topic_profils, &s.cfg.topic_factures],
+    )
+    .await?;
+    let total: i64 = parts.iter().map(|p| p.lag.max(0)).sum();
+    Ok(Json(json!({"total": total, "partitions": parts})))
+}
+
 pub fn router(cfg: Arc<MasterConfig>, pool: PgPool, t3_ok: Arc<AtomicBool>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/assignment", get(assignment))
         .route("/locate/{freelance_id}", get(locate))
         .route("/kpis", get(kpis))
+        .route("/lag", get(lag))
         .with_state(AppState { cfg, pool, t3_ok })
 }
 
