@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job (README): the whole local stack on generated sample data.
 # Installs what is missing, starts PostgreSQL and tansu, migrates the warehouse, generates a seeded data
-# set, starts the master and two workers, loads the files, waits until everything is committed, prints
-# the indicators, and leaves the stack running. `make down` (scripts/stack.sh down) stops it.
+# set, starts the master, two workers and the dashboards, loads the files, waits until everything is
+# committed, prints the indicators, and leaves the stack running. `make down` (scripts/stack.sh down) stops it.
 source "$(dirname "$0")/lib.sh"
 cd "$FF_ROOT"
 
@@ -37,6 +37,14 @@ start() { # name args...
 start master master
 start worker-1 worker --id worker-1
 start worker-2 worker --id worker-2
+# the dashboards' login: user `demo`, a password generated once and kept in the state folder
+USERS="$FF_STATE_DIR/dashboard-users.txt"
+if [ ! -s "$USERS" ]; then
+    head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$FF_STATE_DIR/dashboard-password.txt"
+    "$FF_BIN" dashboard-user demo < "$FF_STATE_DIR/dashboard-password.txt" > "$USERS"
+    chmod 600 "$USERS" "$FF_STATE_DIR/dashboard-password.txt"
+fi
+FF_MASTER_URL="http://$FF_MASTER_LISTEN" start dashboard dashboard --users "$USERS"
 
 log "loading $DATA"
 "$FF_BIN" loader --input "$DATA"
@@ -45,7 +53,9 @@ log "loading $DATA"
 cat <<MSG
 
 The stack keeps running:
-  master API      http://$FF_MASTER_LISTEN/assignment   /locate/245   /kpis   /healthz
+  dashboards      http://${FF_DASHBOARD_LISTEN:-127.0.0.1:58090}/   user demo, password in $FF_STATE_DIR/dashboard-password.txt
+  dashboards API  http://${FF_DASHBOARD_LISTEN:-127.0.0.1:58090}/api/openapi.json
+  master API      http://$FF_MASTER_LISTEN/assignment   /locate/245   /kpis   /lag   /healthz
   warehouse       $FF_DATABASE_URL
   Kafka (tansu)   $FF_KAFKA_BROKERS
   logs            $FF_STATE_DIR/logs/
