@@ -42,7 +42,12 @@ BEGIN
                 RAISE NOTICE 'role % does not exist and % cannot create it: ask a DBA (docs/powerbi.md)', r, current_user;
                 CONTINUE;
             END IF;
-            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+            -- roles are shared by every database of the cluster: another migration may create it now
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
         END IF;
         EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', r);
         EXECUTE format('GRANT SELECT ON v_freelances_mission, v_top10_ca, v_revenus_mensuels, v_competences,
@@ -53,7 +58,11 @@ BEGIN
     END LOOP;
     -- the migrating role may act as the dashboards' reader (`SET ROLE freelanceflow_reader`)
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'freelanceflow_reader') AND can_create THEN
-        EXECUTE format('GRANT freelanceflow_reader TO %I', current_user);
+        BEGIN
+            EXECUTE format('GRANT freelanceflow_reader TO %I', current_user);
+        EXCEPTION WHEN unique_violation THEN
+            NULL;  -- granted at the same moment by a migration of another database
+        END;
     END IF;
 END
 $$;

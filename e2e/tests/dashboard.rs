@@ -395,3 +395,327 @@ async fn the_dashboard_pool_is_read_only() {
         .map(|c| c.into_owned());
     assert_eq!(code.as_deref(), Some("42501"), "{e}");
 }
+
+/// Where the browser test keeps its screenshots (CI artifacts): `<repository>/target/screenshots`.
+fn screenshots_dir() -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn chromium() -> std::path::PathBuf {
+    for c in [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ] {
+        if std::path::Path::new(c).exists() {
+            return c.into();
+        }
+    }
+    panic!("no Chromium found: run scripts/install-deps.sh (apt-get install chromium)");
+}
+
+async fn js<T: serde::de::DeserializeOwned>(page: &chromiumoxide::Page, expr: &str) -> T {
+    page.evaluate(expr)
+        .await
+        .unwrap_or_else(|e| panic!("{expr}: {e}"))
+        .into_value()
+        .unwrap_or_else(|e| panic!("{expr}: {e}"))
+}
+
+/// Polls `expr` (a boolean JavaScript expression) until true.
+async fn until(page: &chromiumoxide::Page, expr: &str, timeout: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        // while a page navigates its JavaScript context goes away: that is "not yet"
+        let ok = match page.evaluate(expr).await {
+            Ok(v) => v.into_value::<bool>().unwrap_or(false),
+            Err(_) => false,
+        };
+        if ok {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "still false after {timeout:?}: {expr}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A user in headless Chromium: logs in, reads every dashboard (charts and tables hold data), filters,
+/// downloads the Excel export, and sees a new invoice arrive on Temps réel without reloading.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_in_chromium_sees_every_dashboard_with_data() {
+    use chromiumoxide::browser::{Browser, BrowserConfig};
+    use chromiumoxide::cdp::browser_protocol::browser::{
+        SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
+    };
+    use chromiumoxide::page::ScreenshotParams;
+    use futures::StreamExt;
+
+    let p = Pipeline::new("browser").await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cfg = ff_datagen::GenConfig {
+        invoices: 6_000,
+        ..Default::default()
+    };
+    ff_datagen::generate(&cfg, &data).unwrap();
+    let _master = p.master();
+    let _w1 = p.worker("worker-1");
+    let _w2 = p.worker("worker-2");
+    p.load(&data, &[]);
+    p.wait(300);
+    let d = Dashboard::start(&p, dir.path()).await;
+
+    let profile = dir.path().join("chromium-profile");
+    let (mut browser, mut handler) = Browser::launch(
+        BrowserConfig::builder()
+            .chrome_executable(chromium())
+            .no_sandbox()
+            .user_data_dir(&profile)
+            .window_size(1400, 1000)
+            .args([
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .build()
+            .unwrap(),
+    )
+    .await
+    .expect("Chromium starts");
+    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    let shots = screenshots_dir();
+    let shot = |name: &str| shots.join(format!("{name}.png"));
+    let full = || ScreenshotParams::builder().full_page(true).build();
+
+    // log in (the app redirects to the login form, then back)
+    let page = browser
+        .new_page(format!("{}/financier", d.url))
+        .await
+        .unwrap();
+    page.wait_for_navigation().await.unwrap();
+    assert!(page.url().await.unwrap().unwrap().contains("/login?next="));
+    page.find_element("input[name=user]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap()
+        .type_str("alice")
+        .await
+        .unwrap();
+    page.find_element("input[name=password]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap()
+        .type_str("correct horse")
+        .await
+        .unwrap();
+    page.save_screenshot(full(), shot("0-login")).await.unwrap();
+    page.find_element("#login button")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    page.wait_for_navigation().await.unwrap();
+    until(
+        &page,
+        "location.pathname === '/financier' && !!document.getElementById('top10')",
+        Duration::from_secs(10),
+    )
+    .await;
+
+    // Financier: 10 bars, 12 months, KPIs with values
+    assert_eq!(
+        js::<i64>(&page, "document.querySelectorAll('#top10 .mark').length").await,
+        10
+    );
+    assert_eq!(
+        js::<i64>(
+            &page,
+            "document.querySelectorAll('#revenus-mensuels .mark').length"
+        )
+        .await,
+        12
+    );
+    let bars: Vec<f64> = js(
+        &page,
+        "[...document.querySelectorAll('#top10 .mark')].map(e => +e.dataset.value)",
+    )
+    .await;
+    assert!(
+        bars.iter().all(|v| *v > 0.0) && bars.windows(2).all(|w| w[0] >= w[1]),
+        "{bars:?}"
+    );
+    let ca_all: f64 = js(&page, "+document.getElementById('ca-total').dataset.value").await;
+    assert!(ca_all > 0.0);
+    assert!(js::<f64>(&page, "+document.getElementById('tjm-moyen').dataset.value").await > 0.0);
+    page.save_screenshot(full(), shot("1-financier"))
+        .await
+        .unwrap();
+
+    // a skill filter changes the numbers
+    let skill: String = js(
+        &page,
+        "document.querySelector('#filters select').options[1].value",
+    )
+    .await;
+    page.evaluate(format!("document.querySelector('#filters select').value = {skill:?}; document.getElementById('filters').submit()")).await.unwrap();
+    page.wait_for_navigation().await.unwrap();
+    until(
+        &page,
+        "location.search.includes('competence=') && !!document.getElementById('ca-total')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let ca_skill: f64 = js(&page, "+document.getElementById('ca-total').dataset.value").await;
+    assert!(
+        ca_skill > 0.0 && ca_skill < ca_all,
+        "{skill}: {ca_skill} vs {ca_all}"
+    );
+    page.save_screenshot(full(), shot("2-financier-filtre"))
+        .await
+        .unwrap();
+
+    // the Excel export downloads a valid workbook
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    browser
+        .execute(
+            SetDownloadBehaviorParams::builder()
+                .behavior(SetDownloadBehaviorBehavior::Allow)
+                .download_path(downloads.to_str().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    page.find_element("#export-xlsx")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let file = downloads.join("financier.xlsx");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "no download in {downloads:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let check = std::process::Command::new("python3")
+        .args(["-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; n = z.namelist(); assert 'xl/workbook.xml' in n and 'xl/worksheets/sheet3.xml' in n, n; print(len(n))"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "not a valid xlsx: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    // Ressources: the gauge, the pie, the table
+    page.goto(format!("{}/ressources", d.url)).await.unwrap();
+    until(
+        &page,
+        "!!document.getElementById('occupation')",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        js::<i64>(
+            &page,
+            "document.querySelectorAll('#occupation .mark').length"
+        )
+        .await,
+        1
+    );
+    assert!(
+        js::<i64>(
+            &page,
+            "document.querySelectorAll('#competences .mark').length"
+        )
+        .await
+            >= 3
+    );
+    let available: i64 = js(&page, "+document.getElementById('disponibles').textContent").await;
+    assert_eq!(
+        js::<i64>(
+            &page,
+            "document.querySelectorAll('#disponibles-liste tr').length - 1"
+        )
+        .await,
+        available
+    );
+    page.save_screenshot(full(), shot("3-ressources"))
+        .await
+        .unwrap();
+
+    // Temps réel: filled from the API, then a new invoice arrives without a reload
+    page.goto(format!("{}/temps-reel", d.url)).await.unwrap();
+    until(
+        &page,
+        "document.querySelectorAll('#dernieres-factures tr').length === 10",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        js::<i64>(
+            &page,
+            "+document.getElementById('missions-en-cours').textContent"
+        )
+        .await
+            > 0
+    );
+    until(
+        &page,
+        "document.getElementById('statut').dataset.couleur === 'vert'",
+        Duration::from_secs(10),
+    )
+    .await;
+    page.save_screenshot(full(), shot("4-temps-reel"))
+        .await
+        .unwrap();
+    page.evaluate("window.__sansRechargement = true")
+        .await
+        .unwrap();
+    let live = dir.path().join("live");
+    std::fs::create_dir_all(&live).unwrap();
+    std::fs::write(
+        live.join("factures_live.csv"),
+        "facture_id,freelance_id,montant,date,statut\nLIVE-0002,2,2345.67,2025-10-02,en_attente\n",
+    )
+    .unwrap();
+    let start = Instant::now();
+    p.load(&live, &[]);
+    until(
+        &page,
+        "document.querySelector('#dernieres-factures tr td')?.textContent === 'LIVE-0002'",
+        Duration::from_secs(30),
+    )
+    .await;
+    let shown = start.elapsed();
+    assert!(
+        js::<bool>(&page, "window.__sansRechargement === true").await,
+        "the page was reloaded"
+    );
+    eprintln!("live: invoice published -> shown on Temps réel in {shown:?}");
+    assert!(shown < Duration::from_secs(30), "{shown:?}");
+    page.save_screenshot(full(), shot("5-temps-reel-live"))
+        .await
+        .unwrap();
+
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    events.abort();
+}
