@@ -136,9 +136,9 @@ fn col(v: &Value, keys: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_panel_equals_independent_sql_and_new_invoices_are_pushed_live() {
-    let p = Pipeline::new("dash").await;
+/// A pipeline (master, two workers) that has committed a generated data set of 6,000 invoice lines.
+async fn loaded_pipeline(prefix: &str) -> (Pipeline, [Proc; 3], tempfile::TempDir) {
+    let p = Pipeline::new(prefix).await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let cfg = ff_datagen::GenConfig {
@@ -146,11 +146,15 @@ async fn every_panel_equals_independent_sql_and_new_invoices_are_pushed_live() {
         ..Default::default()
     };
     ff_datagen::generate(&cfg, &data).unwrap();
-    let _master = p.master();
-    let _w1 = p.worker("worker-1");
-    let _w2 = p.worker("worker-2");
+    let procs = [p.master(), p.worker("worker-1"), p.worker("worker-2")];
     p.load(&data, &[]);
     p.wait(300);
+    (p, procs, dir)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_panel_equals_independent_sql_and_new_invoices_are_pushed_live() {
+    let (p, _procs, dir) = loaded_pipeline("dash").await;
     let mut d = Dashboard::start(&p, dir.path()).await;
 
     // --- authentication
@@ -455,19 +459,7 @@ async fn a_user_in_chromium_sees_every_dashboard_with_data() {
     use chromiumoxide::page::ScreenshotParams;
     use futures::StreamExt;
 
-    let p = Pipeline::new("browser").await;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let cfg = ff_datagen::GenConfig {
-        invoices: 6_000,
-        ..Default::default()
-    };
-    ff_datagen::generate(&cfg, &data).unwrap();
-    let _master = p.master();
-    let _w1 = p.worker("worker-1");
-    let _w2 = p.worker("worker-2");
-    p.load(&data, &[]);
-    p.wait(300);
+    let (p, _procs, dir) = loaded_pipeline("browser").await;
     let d = Dashboard::start(&p, dir.path()).await;
 
     let profile = dir.path().join("chromium-profile");

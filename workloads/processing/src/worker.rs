@@ -178,17 +178,20 @@ async fn orphaned_partitions(
     .await
 }
 
+/// What the worker reports: committed records and batches not yet in a heartbeat, and the latency.
+#[derive(Default)]
+struct Figures {
+    records: usize,
+    batches: u64,
+    latency: Histogram,
+}
+
 /// Logs a batch that ended and adds it to the figures; a batch that failed every attempt ends the worker.
-fn settle(
-    done: Done,
-    latency: &mut Histogram,
-    records: &mut usize,
-    batches: &mut u64,
-) -> Result<(), WorkerError> {
+fn settle(done: Done, f: &mut Figures) -> Result<(), WorkerError> {
     match done.outcome {
         Outcome::Committed(stats) => {
             for ts in &done.produced_ms {
-                latency.record((done.committed_ms - ts).max(0) as u64);
+                f.latency.record((done.committed_ms - ts).max(0) as u64);
             }
             tracing::info!(
                 records = stats.records,
@@ -201,8 +204,8 @@ fn settle(
                 ms = done.elapsed.as_millis() as u64,
                 "batch committed"
             );
-            *records += stats.records;
-            *batches += 1;
+            f.records += stats.records;
+            f.batches += 1;
             Ok(())
         }
         Outcome::Fenced(e) => {
@@ -262,10 +265,9 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
     let mut last_record = Instant::now();
     let grace = Duration::from_millis(2 * cfg.kafka.session_timeout_ms as u64);
     let mut last_rejoin = Instant::now();
-    let (mut pending_records, mut pending_batches) = (0usize, 0u64);
+    let mut figures = Figures::default();
     // produce time (Kafka CreateTime, ms) of the invoices of the batch in progress
     let mut produced_ms: Vec<i64> = Vec::new();
-    let mut latency = Histogram::default();
 
     while !stop.load(Ordering::Relaxed) {
         let polled = consumer.poll(Duration::from_millis(100));
@@ -347,23 +349,13 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
 
         // The batch in flight: its numbers as soon as it ended.
         if let Some(done) = committer.try_finish() {
-            settle(
-                done,
-                &mut latency,
-                &mut pending_records,
-                &mut pending_batches,
-            )?;
+            settle(done, &mut figures)?;
         }
         let due = batch_started.is_some_and(|t| t.elapsed() >= cfg.linger);
         if !decoded.is_empty() && (decoded.records() >= cfg.max_batch || due) {
             // one batch in flight at a time: the next transaction must see this one's rows
             if let Some(done) = committer.finish() {
-                settle(
-                    done,
-                    &mut latency,
-                    &mut pending_records,
-                    &mut pending_batches,
-                )?;
+                settle(done, &mut figures)?;
             }
             committer.start(Job {
                 claims: claims.clone(),
@@ -377,10 +369,10 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
             match rt.block_on(heartbeat(
                 &pool,
                 &cfg.worker_id,
-                pending_records,
-                pending_batches,
+                figures.records,
+                figures.batches,
             )) {
-                Ok(()) => (pending_records, pending_batches) = (0, 0),
+                Ok(()) => (figures.records, figures.batches) = (0, 0),
                 Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
             }
             last_heartbeat = Instant::now();
@@ -424,33 +416,28 @@ pub fn run(cfg: WorkerConfig, rt: Handle, stop: Arc<AtomicBool>) -> Result<(), W
         }
     }
     if let Some(done) = committer.finish() {
-        settle(
-            done,
-            &mut latency,
-            &mut pending_records,
-            &mut pending_batches,
-        )?;
+        settle(done, &mut figures)?;
     }
     let _ = rt.block_on(heartbeat(
         &pool,
         &cfg.worker_id,
-        pending_records,
-        pending_batches,
+        figures.records,
+        figures.batches,
     ));
     let mine: Vec<Claim> = claims.into_values().collect();
     let _ = rt.block_on(offsets::release(&pool, &cfg.topics.group, &mine));
     consumer.unsubscribe();
     if let (Some(p50), Some(p95), Some(p99)) = (
-        latency.quantile(0.5),
-        latency.quantile(0.95),
-        latency.quantile(0.99),
+        figures.latency.quantile(0.5),
+        figures.latency.quantile(0.95),
+        figures.latency.quantile(0.99),
     ) {
         tracing::info!(
-            invoices = latency.count(),
+            invoices = figures.latency.count(),
             p50_ms = p50,
             p95_ms = p95,
             p99_ms = p99,
-            max_ms = latency.max(),
+            max_ms = figures.latency.max(),
             "commit latency, from the invoice produced to its row committed"
         );
     }

@@ -54,8 +54,19 @@ pub async fn copy_batches(
     } else {
         format!(", FORCE_NOT_NULL ({})", not_null.join(", "))
     };
+    send(conn, table, columns, &format!("csv{force}"), buf).await
+}
+
+/// Sends `buf` with `COPY table (columns) FROM STDIN (FORMAT options)`; the number of rows written.
+async fn send(
+    conn: &mut PgConnection,
+    table: &str,
+    columns: &[&str],
+    options: &str,
+    buf: Vec<u8>,
+) -> Result<u64> {
     let statement = format!(
-        "COPY {table} ({}) FROM STDIN (FORMAT csv{force})",
+        "COPY {table} ({}) FROM STDIN (FORMAT {options})",
         columns.join(", ")
     );
     let mut copy = conn.copy_in_raw(&statement).await?;
@@ -82,13 +93,7 @@ pub async fn copy_batches_binary(
         table: table.to_string(),
         source,
     })?;
-    let statement = format!(
-        "COPY {table} ({}) FROM STDIN (FORMAT binary)",
-        columns.join(", ")
-    );
-    let mut copy = conn.copy_in_raw(&statement).await?;
-    copy.send(buf).await?;
-    Ok(copy.finish().await?)
+    send(conn, table, columns, "binary", buf).await
 }
 
 /// Days from 1970-01-01 (Arrow) to 2000-01-01 (PostgreSQL).
