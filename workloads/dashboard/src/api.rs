@@ -134,20 +134,30 @@ pub async fn temps_reel(State(s): State<AppState>) -> Result<Json<data::TempsRee
 
 /// The status light from the master's health, the workers' heartbeats and the consumer lag.
 pub async fn status(s: &AppState) -> Result<SystemStatus, ApiError> {
-    let (alive, total) = data::workers_alive(&s.pool, s.cfg.worker_timeout.as_secs_f64()).await?;
     let base = s.cfg.master_url.trim_end_matches('/');
-    let master_ok = match s.http.get(format!("{base}/healthz")).send().await {
-        Ok(r) => r.status().is_success(),
-        Err(_) => false,
+    let healthz = async {
+        match s.http.get(format!("{base}/healthz")).send().await {
+            Ok(r) => r.status().is_success(),
+            Err(_) => false,
+        }
     };
-    let lag = match s.http.get(format!("{base}/lag")).send().await {
-        Ok(r) if r.status().is_success() => r
-            .json::<serde_json::Value>()
-            .await
-            .ok()
-            .and_then(|v| v["total"].as_i64()),
-        _ => None,
+    let lag = async {
+        match s.http.get(format!("{base}/lag")).send().await {
+            Ok(r) if r.status().is_success() => r
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v["total"].as_i64()),
+            _ => None,
+        }
     };
+    // the warehouse and the master, asked side by side
+    let (workers, master_ok, lag) = tokio::join!(
+        data::workers_alive(&s.pool, s.cfg.worker_timeout.as_secs_f64()),
+        healthz,
+        lag
+    );
+    let (alive, total) = workers?;
     let mut rouge = Vec::new();
     let mut orange = Vec::new();
     if !master_ok {

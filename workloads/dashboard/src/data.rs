@@ -345,36 +345,31 @@ pub struct SystemStatus {
 }
 
 pub async fn temps_reel(pool: &PgPool, status: SystemStatus) -> Result<TempsReel, sqlx::Error> {
-    let missions_en_cours: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM v_freelances_mission WHERE en_mission")
-            .fetch_one(pool)
-            .await?;
-    let missions: Vec<Mission> = sqlx::query_as(
-        "SELECT id, nom, prenom, competences, ville FROM v_freelances_mission
-         WHERE en_mission ORDER BY nom, id LIMIT 50",
-    )
-    .fetch_all(pool)
-    .await?;
-    let nouvelles: i64 = sqlx::query_scalar("SELECT nb_factures FROM v_factures_du_jour")
-        .fetch_one(pool)
-        .await?;
-    let dernieres: Vec<RecentInvoice> = sqlx::query_as(
-        "SELECT facture_id, freelance_id, nom, montant::text AS montant, date, statut, client, ingested_at
-         FROM v_factures_recentes LIMIT 10",
-    )
-    .fetch_all(pool)
-    .await?;
-    let en_retard: i64 = sqlx::query_scalar("SELECT count(*) FROM v_factures_en_retard")
-        .fetch_one(pool)
-        .await?;
-    let retards: Vec<LateInvoice> = sqlx::query_as(
-        "SELECT facture_id, freelance_id, nom, montant::text AS montant, echeance, jours_de_retard
-         FROM v_factures_en_retard ORDER BY jours_de_retard DESC, facture_id LIMIT 10",
-    )
-    .fetch_all(pool)
-    .await?;
+    // independent reads: run side by side on the pool, the panel waits for the slowest only
+    let (missions_en_cours, missions, nouvelles, dernieres, en_retard, retards, as_of) = futures::try_join!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM v_freelances_mission WHERE en_mission")
+            .fetch_one(pool),
+        sqlx::query_as::<_, Mission>(
+            "SELECT id, nom, prenom, competences, ville FROM v_freelances_mission
+             WHERE en_mission ORDER BY nom, id LIMIT 50",
+        )
+        .fetch_all(pool),
+        sqlx::query_scalar::<_, i64>("SELECT nb_factures FROM v_factures_du_jour").fetch_one(pool),
+        sqlx::query_as::<_, RecentInvoice>(
+            "SELECT facture_id, freelance_id, nom, montant::text AS montant, date, statut, client, ingested_at
+             FROM v_factures_recentes LIMIT 10",
+        )
+        .fetch_all(pool),
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM v_factures_en_retard").fetch_one(pool),
+        sqlx::query_as::<_, LateInvoice>(
+            "SELECT facture_id, freelance_id, nom, montant::text AS montant, echeance, jours_de_retard
+             FROM v_factures_en_retard ORDER BY jours_de_retard DESC, facture_id LIMIT 10",
+        )
+        .fetch_all(pool),
+        as_of(pool),
+    )?;
     Ok(TempsReel {
-        as_of: as_of(pool).await?,
+        as_of,
         missions_en_cours,
         missions,
         nouvelles_factures_du_jour: nouvelles,

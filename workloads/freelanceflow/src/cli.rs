@@ -530,7 +530,9 @@ async fn master(a: MasterArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     tracing::info!(listen = %cfg.listen, "master API listening");
     let mut stop_http = stop.clone();
-    let server = axum::serve(listener, master::router(cfg.clone(), pool, t3_ok))
+    let lag = master::LagSnapshot::default();
+    let lag_loop = master::lag_loop(cfg.clone(), pool.clone(), lag.clone(), stop.clone());
+    let server = axum::serve(listener, master::router(cfg.clone(), pool, t3_ok, lag))
         .with_graceful_shutdown(async move {
             let _ = stop_http.changed().await;
         });
@@ -538,6 +540,7 @@ async fn master(a: MasterArgs) -> anyhow::Result<ExitCode> {
         r = server => r?,
         r = t3 => r?,
         r = dlq => r?,
+        r = lag_loop => r?,
     }
     Ok(ExitCode::SUCCESS)
 }

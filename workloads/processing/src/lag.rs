@@ -26,6 +26,16 @@ pub async fn lag(
     topics: &[&str],
 ) -> anyhow::Result<Vec<PartitionLag>> {
     let consumer: BaseConsumer = kafka.client_config().create()?;
+    lag_with(&consumer, pool, group, topics).await
+}
+
+/// [`lag`] with a client kept by the caller (creating one costs a broker connection).
+pub async fn lag_with(
+    consumer: &BaseConsumer,
+    pool: &PgPool,
+    group: &str,
+    topics: &[&str],
+) -> anyhow::Result<Vec<PartitionLag>> {
     let mut out = Vec::new();
     for topic in topics {
         let md = tokio::task::block_in_place(|| {

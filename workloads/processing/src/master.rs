@@ -44,6 +44,7 @@ struct AppState {
     cfg: Arc<MasterConfig>,
     pool: PgPool,
     t3_ok: Arc<AtomicBool>,
+    lag: LagSnapshot,
 }
 
 #[derive(Serialize, sqlx::FromRow)]
@@ -192,27 +193,70 @@ async fn kpis(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiE
         .collect::<Vec<_>>())))
 }
 
-/// Records published to the workers' topics and not committed yet, per partition and in total.
-async fn lag(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let parts = crate::lag::lag(
-        &s.cfg.kafka,
-        &s.pool,
-        &s.cfg.group,
-        &[&s.cfg.topic_profils, &s.cfg.topic_factures],
-    )
-    .await?;
-    let total: i64 = parts.iter().map(|p| p.lag.max(0)).sum();
-    Ok(Json(json!({"total": total, "partitions": parts})))
+/// Records published to the workers' topics and not committed yet, per partition and in total, as
+/// measured by [`lag_loop`] at most a second ago (dashboards poll this; the broker is asked once).
+async fn lag(State(s): State<AppState>) -> Response {
+    match s.lag.read().expect("lag lock").clone() {
+        Some(snapshot) => Json(snapshot).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "the consumer lag is not measured yet"})),
+        )
+            .into_response(),
+    }
 }
 
-pub fn router(cfg: Arc<MasterConfig>, pool: PgPool, t3_ok: Arc<AtomicBool>) -> Router {
+/// The last consumer-lag measurement, shared by the API.
+pub type LagSnapshot = Arc<std::sync::RwLock<Option<serde_json::Value>>>;
+
+/// Measures the workers' consumer lag every second with one broker client, until `stop` resolves.
+pub async fn lag_loop(
+    cfg: Arc<MasterConfig>,
+    pool: PgPool,
+    snapshot: LagSnapshot,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let consumer: rdkafka::consumer::BaseConsumer = cfg.kafka.client_config().create()?;
+    loop {
+        let topics = [cfg.topic_profils.as_str(), cfg.topic_factures.as_str()];
+        let value = match crate::lag::lag_with(&consumer, &pool, &cfg.group, &topics).await {
+            Ok(parts) => {
+                let total: i64 = parts.iter().map(|p| p.lag.max(0)).sum();
+                Some(
+                    json!({"total": total, "partitions": parts, "measured_at": chrono::Utc::now()}),
+                )
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot measure the consumer lag");
+                None
+            }
+        };
+        *snapshot.write().expect("lag lock") = value;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return Ok(()),
+        }
+    }
+}
+
+pub fn router(
+    cfg: Arc<MasterConfig>,
+    pool: PgPool,
+    t3_ok: Arc<AtomicBool>,
+    lag_snapshot: LagSnapshot,
+) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/assignment", get(assignment))
         .route("/locate/{freelance_id}", get(locate))
         .route("/kpis", get(kpis))
         .route("/lag", get(lag))
-        .with_state(AppState { cfg, pool, t3_ok })
+        .with_state(AppState {
+            cfg,
+            pool,
+            t3_ok,
+            lag: lag_snapshot,
+        })
 }
 
 /// Recomputes T3 after worker commits (debounced) and on a timer, until `stop` resolves.
