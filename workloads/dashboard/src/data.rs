@@ -327,7 +327,7 @@ pub struct TempsReel {
     pub nouvelles_factures_du_jour: i64,
     pub dernieres_factures: Vec<RecentInvoice>,
     pub factures_en_retard: i64,
-    /// the 10 most overdue
+    /// the 10 most overdue (earliest due date first)
     pub retards: Vec<LateInvoice>,
     pub statut: SystemStatus,
 }
@@ -363,7 +363,7 @@ pub async fn temps_reel(pool: &PgPool, status: SystemStatus) -> Result<TempsReel
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM v_factures_en_retard").fetch_one(pool),
         sqlx::query_as::<_, LateInvoice>(
             "SELECT facture_id, freelance_id, nom, montant::text AS montant, echeance, jours_de_retard
-             FROM v_factures_en_retard ORDER BY jours_de_retard DESC, facture_id LIMIT 10",
+             FROM v_factures_en_retard ORDER BY echeance, facture_id LIMIT 10",
         )
         .fetch_all(pool),
         as_of(pool),
