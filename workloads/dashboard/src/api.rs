@@ -41,9 +41,14 @@ impl From<data::FilterError> for ApiError {
     }
 }
 
-pub async fn filters(state: &AppState, p: &FilterParams) -> Result<Filters, ApiError> {
+/// The Financier numbers for the parameters as received: the as-of date gives the default period.
+pub async fn financier_data(
+    state: &AppState,
+    p: &FilterParams,
+) -> Result<data::Financier, ApiError> {
     let as_of = data::as_of(&state.pool).await?;
-    Ok(p.validate(as_of)?)
+    let f: Filters = p.validate(as_of)?;
+    Ok(data::financier(&state.pool, &f, as_of).await?)
 }
 
 #[derive(OpenApi)]
@@ -89,8 +94,7 @@ pub async fn financier(
     State(s): State<AppState>,
     Query(p): Query<FilterParams>,
 ) -> Result<Json<data::Financier>, ApiError> {
-    let f = filters(&s, &p).await?;
-    Ok(Json(data::financier(&s.pool, &f).await?))
+    Ok(Json(financier_data(&s, &p).await?))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -102,15 +106,7 @@ pub struct SkillParam {
 
 impl SkillParam {
     pub fn skill(&self) -> Result<Option<&str>, ApiError> {
-        let c = self
-            .competence
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty());
-        if c.is_some_and(|c| c.chars().count() > 100) {
-            return Err(data::FilterError::Skill.into());
-        }
-        Ok(c)
+        Ok(data::skill(self.competence.as_deref())?)
     }
 }
 
@@ -203,8 +199,7 @@ pub async fn export_xlsx(
     State(s): State<AppState>,
     Query(p): Query<FilterParams>,
 ) -> Result<Response, ApiError> {
-    let f = filters(&s, &p).await?;
-    let d = data::financier(&s.pool, &f).await?;
+    let d = financier_data(&s, &p).await?;
     let bytes = xlsx(&d).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok((
         [
@@ -302,8 +297,7 @@ pub async fn export_csv(
         to: p.to.clone(),
         competence: p.competence.clone(),
     };
-    let f = filters(&s, &fp).await?;
-    let d = data::financier(&s.pool, &f).await?;
+    let d = financier_data(&s, &fp).await?;
     let table = p.table.as_deref().unwrap_or("mensuel");
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());

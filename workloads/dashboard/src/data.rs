@@ -59,6 +59,15 @@ pub fn add_months(d: NaiveDate, months: i32) -> NaiveDate {
         .expect("first day of a month")
 }
 
+/// A skill filter as received: blank means every skill; at most 100 characters.
+pub fn skill(raw: Option<&str>) -> Result<Option<&str>, FilterError> {
+    let c = raw.map(str::trim).filter(|c| !c.is_empty());
+    if c.is_some_and(|c| c.chars().count() > 100) {
+        return Err(FilterError::Skill);
+    }
+    Ok(c)
+}
+
 impl FilterParams {
     /// Checks the parameters; `last_month` is the default end (the month of the as-of date).
     pub fn validate(&self, last_month: NaiveDate) -> Result<Filters, FilterError> {
@@ -82,10 +91,7 @@ impl FilterParams {
         if add_months(from, 120) <= to {
             return Err(FilterError::TooLong);
         }
-        let competence = blank(&self.competence).map(str::to_string);
-        if competence.as_ref().is_some_and(|c| c.chars().count() > 100) {
-            return Err(FilterError::Skill);
-        }
+        let competence = skill(self.competence.as_deref())?.map(str::to_string);
         Ok(Filters {
             from,
             to,
@@ -142,7 +148,12 @@ fn has_skill(param: &str) -> String {
     )
 }
 
-pub async fn financier(pool: &PgPool, f: &Filters) -> Result<Financier, sqlx::Error> {
+/// `as_of`: the warehouse's as-of date, already read to validate `f`.
+pub async fn financier(
+    pool: &PgPool,
+    f: &Filters,
+    as_of: NaiveDate,
+) -> Result<Financier, sqlx::Error> {
     let top10_sql = format!(
         "SELECT freelance_id, nom, prenom, sum(ca)::text AS ca, sum(jours)::text AS jours
          FROM v_ca_freelance_mensuel
@@ -172,7 +183,7 @@ pub async fn financier(pool: &PgPool, f: &Filters) -> Result<Financier, sqlx::Er
         has_skill("$1")
     );
     // independent reads, side by side on the pool
-    let (top10, revenus_mensuels, ca_total, tjm_moyen, as_of) = futures::try_join!(
+    let (top10, revenus_mensuels, ca_total, tjm_moyen) = futures::try_join!(
         sqlx::query_as::<_, TopFreelance>(&top10_sql)
             .bind(f.from)
             .bind(f.to)
@@ -191,7 +202,6 @@ pub async fn financier(pool: &PgPool, f: &Filters) -> Result<Financier, sqlx::Er
         sqlx::query_scalar::<_, Option<String>>(&tjm_sql)
             .bind(&f.competence)
             .fetch_one(pool),
-        as_of(pool),
     )?;
     Ok(Financier {
         filters: f.clone(),
@@ -240,6 +250,23 @@ pub struct Ressources {
     pub disponibles_liste: Vec<Freelance>,
 }
 
+/// Every skill (or the one given) with its freelancers, most available first: the Ressources pie and
+/// the skill filters' choices.
+pub async fn skills(
+    pool: &PgPool,
+    competence: Option<&str>,
+) -> Result<Vec<SkillCount>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT competence, libelle, nb_freelances, nb_disponibles, nb_en_mission, tjm_moyen::text AS tjm_moyen
+         FROM v_competences
+         WHERE $1::text IS NULL OR competence = lower(btrim($1::text))
+         ORDER BY nb_disponibles DESC, competence",
+    )
+    .bind(competence)
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn ressources(
     pool: &PgPool,
     competence: Option<&str>,
@@ -254,15 +281,7 @@ pub async fn ressources(
     .bind(competence)
     .fetch_one(pool)
     .await?;
-    let competences: Vec<SkillCount> = sqlx::query_as(
-        "SELECT competence, libelle, nb_freelances, nb_disponibles, nb_en_mission, tjm_moyen::text AS tjm_moyen
-         FROM v_competences
-         WHERE $1::text IS NULL OR competence = lower(btrim($1::text))
-         ORDER BY nb_disponibles DESC, competence",
-    )
-    .bind(competence)
-    .fetch_all(pool)
-    .await?;
+    let competences = skills(pool, competence).await?;
     let disponibles_liste: Vec<Freelance> = sqlx::query_as(&format!(
         "SELECT d.id, d.nom, d.prenom, d.competences, d.tarif_jour::text AS tarif_jour, d.ville
          FROM v_freelances_disponibles d

@@ -114,12 +114,18 @@ pub fn user_of(state: &AppState, req: &axum::http::HeaderMap) -> Option<String> 
             }
         }
     }
-    let cookies = req.get(header::COOKIE)?.to_str().ok()?;
-    cookies
+    session_token(req).and_then(|t| state.sessions.user(t))
+}
+
+/// The value of the session cookie, if the request has one.
+pub fn session_token(req: &axum::http::HeaderMap) -> Option<&str> {
+    req.get(header::COOKIE)?
+        .to_str()
+        .ok()?
         .split(';')
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == SESSION_COOKIE)
-        .and_then(|(_, v)| state.sessions.user(v))
+        .map(|(_, v)| v)
 }
 
 async fn require_user(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -6,8 +6,7 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
-/// The channel the workers notify on commit (see `ff-processing`'s batch commit).
-pub const COMMIT_CHANNEL: &str = "freelanceflow_commit";
+use ff_warehouse::COMMIT_CHANNEL;
 
 /// Forwards commit notifications to `tx` until the process stops; reconnects after errors. Bursts are
 /// coalesced: at most one event per `min_gap`, so a bulk load does not flood the browsers.

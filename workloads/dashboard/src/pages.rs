@@ -10,7 +10,7 @@ use std::fmt::Write;
 use crate::api::{self, ApiError, SkillParam};
 use crate::data::{self, FilterParams};
 use crate::svg::{self, esc};
-use crate::{user_of, AppState, SESSION_COOKIE};
+use crate::{session_token, AppState, SESSION_COOKIE};
 
 pub fn url_encode(s: &str) -> String {
     let mut out = String::new();
@@ -98,9 +98,9 @@ pub async fn financier(State(s): State<AppState>, Query(p): Query<FilterParams>)
 }
 
 async fn financier_body(s: &AppState, p: &FilterParams) -> Result<String, ApiError> {
-    let f = api::filters(s, p).await?;
-    let d = data::financier(&s.pool, &f).await?;
-    let skills = data::ressources(&s.pool, None).await?.competences;
+    let d = api::financier_data(s, p).await?;
+    let f = &d.filters;
+    let skills = data::skills(&s.pool, None).await?;
     let query = format!(
         "from={}&to={}&competence={}",
         f.from.format("%Y-%m"),
@@ -142,7 +142,7 @@ async fn financier_body(s: &AppState, p: &FilterParams) -> Result<String, ApiErr
 <label>Compétence <select name="competence">{opts}</select></label>
 <button type="submit">Filtrer</button>
 <a id="export-xlsx" href="/api/export/financier.xlsx?{query}">Excel (.xlsx)</a>
-<a id="export-csv" href="/api/export/financier.csv?table=mensuel&amp;{query_html}">CSV</a>
+<a id="export-csv" href="/api/export/financier.csv?table=mensuel&amp;{query}">CSV</a>
 </form></section>
 <section><h2>CA total</h2><div class="kpi" id="ca-total" data-value="{ca}">{ca_fmt} €</div><small>du {from} au {to}</small></section>
 <section><h2>TJM moyen</h2><div class="kpi" id="tjm-moyen" data-value="{tjm}">{tjm_fmt} €</div></section>
@@ -152,7 +152,6 @@ async fn financier_body(s: &AppState, p: &FilterParams) -> Result<String, ApiErr
         to = f.to.format("%Y-%m"),
         opts = skill_options(&skills, f.competence.as_deref()),
         query = esc(&query),
-        query_html = esc(&query),
         ca = esc(&d.ca_total),
         ca_fmt = svg::grouped(d.ca_total.parse().unwrap_or(0.0)),
         tjm = esc(d.tjm_moyen.as_deref().unwrap_or("")),
@@ -167,7 +166,7 @@ pub async fn ressources(State(s): State<AppState>, Query(p): Query<SkillParam>) 
         let skill = p.skill()?;
         let d = data::ressources(&s.pool, skill).await?;
         let all = if skill.is_some() {
-            data::ressources(&s.pool, None).await?.competences
+            data::skills(&s.pool, None).await?
         } else {
             d.competences.clone()
         };
@@ -322,14 +321,8 @@ pub async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> Respo
 }
 
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if user_of(&s, &headers).is_some() {
-        if let Some(c) = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()) {
-            for (k, v) in c.split(';').filter_map(|c| c.trim().split_once('=')) {
-                if k == SESSION_COOKIE {
-                    s.sessions.close(v);
-                }
-            }
-        }
+    if let Some(token) = session_token(&headers) {
+        s.sessions.close(token);
     }
     (
         [(

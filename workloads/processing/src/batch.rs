@@ -11,8 +11,7 @@ use sqlx::{Connection, PgConnection, Row};
 use crate::decode::{self, Decoded, InvoiceRow, Origin};
 use crate::engine::{self, sql};
 
-/// Channel the master listens on to recompute T3 after commits.
-pub const COMMIT_CHANNEL: &str = "freelanceflow_commit";
+pub use ff_warehouse::COMMIT_CHANNEL;
 
 const PROFILE_COLUMNS: &[&str] = &[
     "topic",

@@ -13,6 +13,10 @@ use sqlx::{PgPool, Postgres};
 pub use copy::{copy_batches, copy_batches_binary};
 pub use offsets::{Claim, PartitionKey};
 
+/// The channel of the `NOTIFY` each worker batch transaction sends on commit; the master (T3) and the
+/// dashboards (live updates) listen to it.
+pub const COMMIT_CHANNEL: &str = "freelanceflow_commit";
+
 /// The migrations of the repository's `migrations/` folder, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
