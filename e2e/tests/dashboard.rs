@@ -237,6 +237,14 @@ async fn every_panel_equals_independent_sql_and_new_invoices_are_pushed_live() {
     let r = d.get("/api/financier?from=2024-13").await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("YYYY-MM"));
+    // and the page says it too, not just the status
+    let r = d.get("/financier?from=2024-13").await;
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("from must be a month written YYYY-MM"));
 
     // --- Ressources: "en mission" recomputed from the contract's definition
     let mission = "(SELECT f.id, f.competences, f.tarif_jour, coalesce(f.statut = 'en_mission', EXISTS (

@@ -17,7 +17,7 @@ use crate::data::{self, FilterParams, Filters, SystemStatus};
 use crate::AppState;
 
 /// An API error: a JSON body `{"error": "..."}` with its status.
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -62,12 +62,12 @@ fn page(title: &str, active: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// The page with what went wrong, e.g. which filter is invalid and why.
 fn error_page(title: &str, active: &str, e: ApiError) -> Response {
-    let resp = e.into_response();
-    let status = resp.status();
+    let ApiError(status, message) = e;
     let body = format!(
-        "<section class=\"filters\"><h2>Erreur</h2><p class=\"error\" id=\"error\">{}</p></section>",
-        esc(&format!("{status}"))
+        "<section class=\"filters\"><h2>Erreur ({status})</h2><p class=\"error\" id=\"error\">{}</p></section>",
+        esc(&message)
     );
     (status, page(title, active, &body)).into_response()
 }
