@@ -547,7 +547,8 @@ async fn master(a: MasterArgs) -> anyhow::Result<ExitCode> {
 
 async fn wait(a: WaitArgs) -> anyhow::Result<ExitCode> {
     let pool = ff_warehouse::connect(&a.db.database_url, 2).await?;
-    let kafka = a.kafka.settings();
+    // one broker client for every poll
+    let kafka = ff_processing::lag::client(&a.kafka.settings())?;
     let deadline = std::time::Instant::now() + Duration::from_secs(a.timeout);
     loop {
         let mut lags = ff_processing::lag::lag(

@@ -18,19 +18,13 @@ pub struct PartitionLag {
     pub lag: i64,
 }
 
-/// The lag of `group` on every partition of `topics` (a partition never committed counts from 0).
-pub async fn lag(
-    kafka: &KafkaSettings,
-    pool: &PgPool,
-    group: &str,
-    topics: &[&str],
-) -> anyhow::Result<Vec<PartitionLag>> {
-    let consumer: BaseConsumer = kafka.client_config().create()?;
-    lag_with(&consumer, pool, group, topics).await
+/// A broker client for [`lag`]; keep it across measurements (each one costs a broker connection).
+pub fn client(kafka: &KafkaSettings) -> anyhow::Result<BaseConsumer> {
+    Ok(kafka.client_config().create()?)
 }
 
-/// [`lag`] with a client kept by the caller (creating one costs a broker connection).
-pub async fn lag_with(
+/// The lag of `group` on every partition of `topics` (a partition never committed counts from 0).
+pub async fn lag(
     consumer: &BaseConsumer,
     pool: &PgPool,
     group: &str,

@@ -216,10 +216,10 @@ pub async fn lag_loop(
     snapshot: LagSnapshot,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let consumer: rdkafka::consumer::BaseConsumer = cfg.kafka.client_config().create()?;
+    let consumer = crate::lag::client(&cfg.kafka)?;
     loop {
         let topics = [cfg.topic_profils.as_str(), cfg.topic_factures.as_str()];
-        let value = match crate::lag::lag_with(&consumer, &pool, &cfg.group, &topics).await {
+        let value = match crate::lag::lag(&consumer, &pool, &cfg.group, &topics).await {
             Ok(parts) => {
                 let total: i64 = parts.iter().map(|p| p.lag.max(0)).sum();
                 Some(
