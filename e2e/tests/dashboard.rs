@@ -314,6 +314,15 @@ async fn every_panel_equals_independent_sql_and_new_invoices_are_pushed_live() {
         .unwrap();
     assert_eq!(c.lines().next(), Some("freelance_id,nom,prenom,ca,jours"));
     assert_eq!(c.lines().count(), 11);
+    let c = d
+        .get("/api/export/financier.csv?table=mensuel&from=2024-01&to=2024-06")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(c.lines().next(), Some("periode,ca,jours,nb_factures"));
+    assert_eq!(c.lines().nth(1).map(|l| &l[..7]), Some("2024-01"));
+    assert_eq!(c.lines().count(), 7);
 
     // --- OpenAPI documents every API route
     let api = d.json("/api/openapi.json").await;

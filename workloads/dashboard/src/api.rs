@@ -277,28 +277,21 @@ pub fn xlsx(d: &data::Financier) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct CsvParams {
+pub struct TableParam {
     /// `mensuel` (default) or `top10`.
     pub table: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub competence: Option<String>,
 }
 
-/// One table of the Financier dashboard as CSV (`table=mensuel` or `top10`).
-#[utoipa::path(get, path = "/api/export/financier.csv", params(CsvParams),
+/// One table of the Financier dashboard as CSV (`table=mensuel` or `top10`), with the Financier filters.
+#[utoipa::path(get, path = "/api/export/financier.csv", params(TableParam, FilterParams),
     responses((status = 200, content_type = "text/csv"), (status = 400), (status = 401)))]
 pub async fn export_csv(
     State(s): State<AppState>,
-    Query(p): Query<CsvParams>,
+    Query(t): Query<TableParam>,
+    Query(p): Query<FilterParams>,
 ) -> Result<Response, ApiError> {
-    let fp = FilterParams {
-        from: p.from.clone(),
-        to: p.to.clone(),
-        competence: p.competence.clone(),
-    };
-    let d = financier_data(&s, &fp).await?;
-    let table = p.table.as_deref().unwrap_or("mensuel");
+    let d = financier_data(&s, &p).await?;
+    let table = t.table.as_deref().unwrap_or("mensuel");
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     match table {
