@@ -19,6 +19,8 @@ log "building (target dir $CARGO_TARGET_DIR)"
 # tests run and the test binaries share their dependencies
 # Grafana dashboards: type-checked against Grafana's published schema, queries against the migrations
 bash scripts/check-grafana.sh
+# Kubernetes manifests: the Helm chart (render, lint, checks), kubernetes-validate, checkov
+bash scripts/check-k8s.sh
 cargo build --locked --workspace --all-targets
 export FF_BIN="$CARGO_TARGET_DIR/debug/freelanceflow"
 log "running the tests"
