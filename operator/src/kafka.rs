@@ -25,7 +25,14 @@ pub struct TopicState {
 
 #[async_trait]
 pub trait TopicAdmin: Send + Sync {
-    async fn describe(&self, servers: &str, topic: &str) -> Result<Option<TopicState>>;
+    /// The topic's partitions, and its configuration when `with_config` (brokers without
+    /// DescribeConfigs, such as tansu, answer `UnsupportedFeature` to that part only).
+    async fn describe(
+        &self,
+        servers: &str,
+        topic: &str,
+        with_config: bool,
+    ) -> Result<Option<TopicState>>;
     async fn create(
         &self,
         servers: &str,
@@ -98,7 +105,12 @@ fn check<T>(
 
 #[async_trait]
 impl TopicAdmin for RdKafkaAdmin {
-    async fn describe(&self, servers: &str, topic: &str) -> Result<Option<TopicState>> {
+    async fn describe(
+        &self,
+        servers: &str,
+        topic: &str,
+        with_config: bool,
+    ) -> Result<Option<TopicState>> {
         let client = self.client(servers)?;
         let (servers_, topic_) = (servers.to_string(), topic.to_string());
         // metadata is a blocking call of librdkafka
@@ -129,6 +141,12 @@ impl TopicAdmin for RdKafkaAdmin {
         let Some(partitions) = partitions else {
             return Ok(None);
         };
+        if !with_config {
+            return Ok(Some(TopicState {
+                partitions,
+                config: BTreeMap::new(),
+            }));
+        }
         let client = self.client(servers)?;
         let described = client
             .describe_configs(&[ResourceSpecifier::Topic(topic)], &Self::options())

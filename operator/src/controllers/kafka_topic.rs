@@ -18,7 +18,7 @@ use crate::{
     apply::{event, is_paused},
     conditions::Outcome,
     context::Context,
-    error::{KubeContext, Result},
+    error::{Error, KubeContext, Result},
 };
 
 pub const CONTROLLER: &str = "kafkatopic";
@@ -185,7 +185,11 @@ async fn reconcile_inner(topic: Arc<KafkaTopic>, ctx: Arc<Context>) -> Result<Ac
         }
     };
     let spec = &topic.spec;
-    let actual = ctx.kafka.describe(&servers, &name).await?;
+    // the configuration is only read when the spec manages some
+    let actual = ctx
+        .kafka
+        .describe(&servers, &name, !spec.config.is_empty())
+        .await?;
     let paused = is_paused(topic.as_ref());
     let outcome = match actual {
         None if paused => Outcome::progressing(
@@ -237,42 +241,74 @@ async fn reconcile_inner(topic: Arc<KafkaTopic>, ctx: Arc<Context>) -> Result<Ac
                     Outcome::ready(format!("topic {name}: {} partitions", state.partitions))
                 }
             } else {
-                if state.partitions < spec.partitions {
-                    ctx.kafka
-                        .add_partitions(&servers, &name, spec.partitions)
-                        .await?;
-                    event(
-                        &ctx,
-                        topic.as_ref(),
-                        false,
-                        "PartitionsAdded",
-                        format!(
-                            "{name}: {} -> {} partitions",
-                            state.partitions, spec.partitions
-                        ),
-                    )
-                    .await;
-                    status.partitions = Some(spec.partitions);
+                match grow_and_configure(&ctx, &topic, &servers, &name, &state, &changes).await? {
+                    Some(unsupported) => unsupported,
+                    None => {
+                        status.partitions = Some(spec.partitions.max(state.partitions));
+                        Outcome::ready(format!("topic {name}: {} partitions", spec.partitions))
+                    }
                 }
-                if !changes.is_empty() {
-                    ctx.kafka.set_config(&servers, &name, &spec.config).await?;
-                    event(
-                        &ctx,
-                        topic.as_ref(),
-                        false,
-                        "ConfigChanged",
-                        format!(
-                            "{name}: set {}",
-                            changes.keys().cloned().collect::<Vec<_>>().join(", ")
-                        ),
-                    )
-                    .await;
-                }
-                Outcome::ready(format!("topic {name}: {} partitions", spec.partitions))
             }
         }
     };
     let requeue = if outcome.ready.status { RESYNC } else { WAIT };
     write_status(&ctx, topic.as_ref(), previous.as_ref(), status, &outcome).await?;
     Ok(Action::requeue(requeue))
+}
+
+/// Adds partitions and applies the configuration. A broker that does not implement the admin call
+/// (e.g. tansu has no CreatePartitions) gives a `BrokerUnsupported` condition, not a retry loop.
+async fn grow_and_configure(
+    ctx: &Context,
+    topic: &KafkaTopic,
+    servers: &str,
+    name: &str,
+    state: &crate::kafka::TopicState,
+    changes: &BTreeMap<String, String>,
+) -> Result<Option<Outcome>> {
+    let unsupported = |e: &Error| matches!(e, Error::Kafka { message, .. } if message.contains("UnsupportedFeature") || message.contains("UnsupportedVersion"));
+    let spec = &topic.spec;
+    if state.partitions < spec.partitions {
+        match ctx
+            .kafka
+            .add_partitions(servers, name, spec.partitions)
+            .await
+        {
+            Ok(()) => {
+                let note = format!(
+                    "{name}: {} -> {} partitions",
+                    state.partitions, spec.partitions
+                );
+                event(ctx, topic, false, "PartitionsAdded", note).await;
+            }
+            Err(e) if unsupported(&e) => {
+                return Ok(Some(Outcome::failed(
+                    "BrokerUnsupported",
+                    format!("the broker cannot add partitions to {name} (CreatePartitions): {e}"),
+                )))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !changes.is_empty() {
+        match ctx.kafka.set_config(servers, name, &spec.config).await {
+            Ok(()) => {
+                let note = format!(
+                    "{name}: set {}",
+                    changes.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+                event(ctx, topic, false, "ConfigChanged", note).await;
+            }
+            Err(e) if unsupported(&e) => {
+                return Ok(Some(Outcome::failed(
+                    "BrokerUnsupported",
+                    format!(
+                        "the broker cannot change the configuration of {name} (AlterConfigs): {e}"
+                    ),
+                )))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
