@@ -83,6 +83,18 @@ impl Metrics {
         out
     }
 
+    /// Creates every series of the controllers at zero, so that `rate()` and the alert rules see them
+    /// from the start (a family only shows the label sets it has seen).
+    pub fn init(&self, controllers: &[&str]) {
+        for c in controllers {
+            let label = Self::label(c);
+            self.reconciles.get_or_create(&label);
+            self.duration.get_or_create(&label);
+            self.resources.get_or_create(&label);
+            self.paused.get_or_create(&label);
+        }
+    }
+
     pub fn label(controller: &str) -> ControllerLabel {
         ControllerLabel {
             controller: controller.into(),

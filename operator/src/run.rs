@@ -30,7 +30,18 @@ fn api<K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope
     }
 }
 
+/// The controller names, as in the metrics' `controller` label.
+pub const CONTROLLERS: [&str; 6] = [
+    "kafkatopic",
+    "warehouse",
+    "processingcluster",
+    "ingestion",
+    "dashboard",
+    "monitoringstack",
+];
+
 pub async fn run(ctx: Arc<Context>, namespace: Option<String>, health: Health) {
+    ctx.metrics.init(&CONTROLLERS);
     let client = ctx.client.clone();
     let ns = namespace.as_deref();
     let cfg = watcher::Config::default;

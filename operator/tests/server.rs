@@ -7,6 +7,7 @@ use ff_operator::{metrics::Metrics, server};
 #[tokio::test]
 async fn healthz_readyz_and_metrics() {
     let metrics = Metrics::default();
+    metrics.init(&ff_operator::run::CONTROLLERS);
     metrics
         .reconciles
         .get_or_create(&Metrics::label("warehouse"))
