@@ -11,9 +11,10 @@ need_apt=()
 command -v make >/dev/null || need_apt+=(make)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v curl >/dev/null || need_apt+=(curl)
-[ -x /usr/bin/time ] || need_apt+=(time)
+[ -x /usr/bin/time ] || need_apt+=(time)             # CPU figures of the benchmark
 command -v npm >/dev/null || need_apt+=(nodejs npm)   # Grafana dashboard type check
-[ -x /usr/bin/chromium ] || need_apt+=(chromium)       # browser tests of the dashboards   # CPU figures of the benchmark
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)       # browser tests of the dashboards
+command -v promtool >/dev/null || need_apt+=(prometheus) # promtool: checks and tests of the alert rules
 if [ ${#need_apt[@]} -gt 0 ]; then
     log "installing with apt: ${need_apt[*]}"
     sudo_ apt-get update -qq

@@ -21,6 +21,8 @@ log "building (target dir $CARGO_TARGET_DIR)"
 bash scripts/check-grafana.sh
 # Kubernetes manifests: the Helm chart (render, lint, checks), kubernetes-validate, checkov
 bash scripts/check-k8s.sh
+# Prometheus alert rules: promtool check rules, and their unit tests (promtool test rules)
+bash scripts/check-alerts.sh
 cargo build --locked --workspace --all-targets
 export FF_BIN="$CARGO_TARGET_DIR/debug/freelanceflow"
 log "running the tests"

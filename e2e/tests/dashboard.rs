@@ -382,6 +382,49 @@ async fn every_panel_equals_independent_sql_and_new_invoices_are_pushed_live() {
         .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(d.get("/api/temps-reel").await.status(), 401);
+
+    // Prometheus scrapes the dashboards and the master (no login, no business data)
+    let text = d
+        .http
+        .get(format!("{}/metrics", d.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("freelanceflow_dashboard_warehouse_up 1"),
+        "{text}"
+    );
+    let text = d
+        .http
+        .get(format!("{}/metrics", p.master_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("freelanceflow_workers_alive 2"), "{text}");
+    assert!(text.contains("freelanceflow_t3_ok 1"), "{text}");
+    assert!(
+        text.contains("# TYPE freelanceflow_consumer_lag gauge"),
+        "{text}"
+    );
+    let env = p.env();
+    let factures = env
+        .iter()
+        .find(|(k, _)| *k == "FF_TOPIC_FACTURES")
+        .unwrap()
+        .1;
+    // the lag is measured every second: its value may still count the last invoice
+    assert!(
+        text.contains(&format!(
+            "freelanceflow_consumer_lag{{topic=\"{factures}\",partition=\"0\"}} "
+        )),
+        "{text}"
+    );
 }
 
 /// The dashboards' database sessions cannot write, whatever the SQL.

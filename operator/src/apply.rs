@@ -39,7 +39,7 @@ pub fn api_resource(api_version: &str, kind: &str) -> Result<ApiResource> {
         "PodDisruptionBudget" => "poddisruptionbudgets",
         "Role" => "roles",
         "RoleBinding" => "rolebindings",
-        "PodMonitor" => "podmonitors",
+        "ServiceMonitor" => "servicemonitors",
         "PrometheusRule" => "prometheusrules",
         other => {
             return Err(Error::Other(format!(

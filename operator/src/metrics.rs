@@ -88,10 +88,10 @@ impl Metrics {
     pub fn init(&self, controllers: &[&str]) {
         for c in controllers {
             let label = Self::label(c);
-            self.reconciles.get_or_create(&label);
-            self.duration.get_or_create(&label);
-            self.resources.get_or_create(&label);
-            self.paused.get_or_create(&label);
+            let _ = self.reconciles.get_or_create(&label);
+            let _ = self.duration.get_or_create(&label);
+            let _ = self.resources.get_or_create(&label);
+            let _ = self.paused.get_or_create(&label);
         }
     }
 

@@ -288,6 +288,13 @@ async fn api_errors_are_counted_and_retried_with_a_delay() {
         error_policy(obj, &err, h.ctx.clone()),
         Action::requeue(Duration::from_secs(30))
     );
+    let events = h.api.events();
+    assert!(
+        events.iter().any(|(t, r, note)| t == "Warning"
+            && r == "KubernetesApiError"
+            && note.contains("500")),
+        "{events:?}"
+    );
     let metrics = h.metrics.render();
     assert!(
         metrics.contains("freelanceflow_reconcile_errors_total{controller=\"kafkatopic\",reason=\"KubernetesApiError\"} 1"),

@@ -1,7 +1,7 @@
 //! `MonitoringStack` children. Builtin mode: Prometheus (ServiceAccount, Role, RoleBinding, ConfigMap
 //! with the scrape config and the alert rules, Deployment, Service) and Grafana (ConfigMaps provisioning
 //! the warehouse data source and the dashboards of `observability/grafana`, Deployment, Service).
-//! PrometheusOperator mode: a ServiceMonitor-like `PodMonitor` and a `PrometheusRule` instead of Prometheus.
+//! PrometheusOperator mode: a `ServiceMonitor` and a `PrometheusRule` instead of Prometheus.
 
 use std::collections::BTreeMap;
 
@@ -240,15 +240,22 @@ fn grafana(
     ]
 }
 
-/// With an existing prometheus-operator: a PodMonitor for the pipeline pods and the alert rules as a
-/// PrometheusRule.
+/// With an existing prometheus-operator: a ServiceMonitor for the Services of the pipeline (port `http`)
+/// and the alert rules as a PrometheusRule. The relabelings give the series the same `job` and
+/// `component` labels as the builtin Prometheus, so the alert rules work in both modes.
 pub fn build_prometheus_operator(owner: &Owner) -> Vec<Value> {
     let rules: Value = serde_yaml::from_str(ALERT_RULES).expect("the alert rules are YAML");
     vec![
-        json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": meta(owner, &owner.name, "monitoring"),
+        json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": meta(owner, &owner.name, "monitoring"),
         "spec": {
             "selector": {"matchLabels": {"app.kubernetes.io/part-of": "freelanceflow"}},
-            "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}],
+            "endpoints": [{
+                "port": "http", "path": "/metrics", "interval": "15s",
+                "relabelings": [
+                    {"targetLabel": "job", "replacement": "freelanceflow-pods", "action": "replace"},
+                    {"sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_component"], "targetLabel": "component", "action": "replace"},
+                ],
+            }],
         }}),
         json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": meta(owner, &owner.name, "monitoring"),
                "spec": rules}),

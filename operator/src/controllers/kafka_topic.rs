@@ -93,13 +93,13 @@ async fn set_finalizer(ctx: &Context, topic: &KafkaTopic, present: bool) -> Resu
     // a merge patch replaces the whole list; the resourceVersion makes it fail rather than drop another
     // controller's finalizer added meanwhile
     let patch = json!({"metadata": {"finalizers": finalizers, "resourceVersion": topic.resource_version()}});
-    api.patch(
-        &topic.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await
-    .context(|| format!("update the finalizers of KafkaTopic {}", topic.name_any()))?;
+    let params = PatchParams {
+        field_manager: Some(crate::builders::FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    api.patch(&topic.name_any(), &params, &Patch::Merge(&patch))
+        .await
+        .context(|| format!("update the finalizers of KafkaTopic {}", topic.name_any()))?;
     Ok(())
 }
 

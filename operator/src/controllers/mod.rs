@@ -111,7 +111,7 @@ where
     let label = Metrics::label(controller);
     ctx.metrics.reconciles.get_or_create(&label).inc();
     let started = std::time::Instant::now();
-    let result = f(obj, ctx.clone()).instrument(span.clone()).await;
+    let result = f(obj.clone(), ctx.clone()).instrument(span.clone()).await;
     ctx.metrics
         .duration
         .get_or_create(&label)
@@ -125,6 +125,8 @@ where
             })
             .inc();
         span.in_scope(|| tracing::warn!(error = %e, "reconcile failed"));
+        // `kubectl describe` shows why; the recorder folds repeats into one Event series
+        event(&ctx, obj.as_ref(), true, e.reason(), e.to_string()).await;
     }
     result
 }

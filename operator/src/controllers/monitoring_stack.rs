@@ -1,4 +1,4 @@
-//! `MonitoringStack`: a Prometheus and Grafana of its own, or PodMonitor and PrometheusRule objects when
+//! `MonitoringStack`: a Prometheus and Grafana of its own, or ServiceMonitor and PrometheusRule objects when
 //! the prometheus-operator is installed.
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -57,7 +57,7 @@ async fn reconcile_inner(m: Arc<MonitoringStack>, ctx: Arc<Context>) -> Result<A
             m.as_ref(),
             previous.as_ref(),
             status,
-            &Outcome::ready("PodMonitor and PrometheusRule written"),
+            &Outcome::ready("ServiceMonitor and PrometheusRule written"),
         )
         .await?;
         return Ok(Action::requeue(RESYNC));

@@ -359,6 +359,30 @@ pub async fn events(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+/// Prometheus metrics (no authentication, no business data): warehouse reachability and the number of
+/// browsers following Temps réel live.
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    let up = sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(&s.pool)
+        .await
+        .is_ok();
+    let text = format!(
+        "# HELP freelanceflow_dashboard_warehouse_up 1 when the warehouse answers.\n\
+         # TYPE freelanceflow_dashboard_warehouse_up gauge\n\
+         freelanceflow_dashboard_warehouse_up {}\n\
+         # HELP freelanceflow_dashboard_live_clients Browsers following Temps réel.\n\
+         # TYPE freelanceflow_dashboard_live_clients gauge\n\
+         freelanceflow_dashboard_live_clients {}\n",
+        u8::from(up),
+        s.commits.receiver_count()
+    );
+    (
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
 /// Liveness of the dashboards and their warehouse connection (no authentication).
 #[utoipa::path(get, path = "/healthz", responses((status = 200), (status = 503)))]
 pub async fn healthz(State(s): State<AppState>) -> Response {

@@ -166,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
         .route("/api/openapi.json", get(api::openapi))
         .with_state(state)
 }

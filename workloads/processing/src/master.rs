@@ -206,6 +206,57 @@ async fn lag(State(s): State<AppState>) -> Response {
     }
 }
 
+/// Prometheus metrics of the pipeline, in the text exposition format: the consumer lag per partition
+/// (from the last measurement), live workers (heartbeats), whether the last T3 run succeeded.
+async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
+    use std::fmt::Write;
+    let alive: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM workers WHERE heartbeat_at > now() - make_interval(secs => $1)",
+    )
+    .bind(s.cfg.worker_timeout.as_secs_f64())
+    .fetch_one(&s.pool)
+    .await?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP freelanceflow_workers_alive Workers with a recent heartbeat."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE freelanceflow_workers_alive gauge\nfreelanceflow_workers_alive {alive}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP freelanceflow_t3_ok 1 when the last T3 (indicators) run succeeded."
+    );
+    let t3 = u8::from(s.t3_ok.load(Ordering::Relaxed));
+    let _ = writeln!(
+        out,
+        "# TYPE freelanceflow_t3_ok gauge\nfreelanceflow_t3_ok {t3}"
+    );
+    if let Some(snapshot) = s.lag.read().expect("lag lock").clone() {
+        let _ = writeln!(out, "# HELP freelanceflow_consumer_lag Records published and not committed yet, per partition.");
+        let _ = writeln!(out, "# TYPE freelanceflow_consumer_lag gauge");
+        for p in snapshot["partitions"].as_array().into_iter().flatten() {
+            let topic = p["topic"]
+                .as_str()
+                .unwrap_or_default()
+                .replace(['\\', '"', '\n'], "_");
+            let _ = writeln!(
+                out,
+                "freelanceflow_consumer_lag{{topic=\"{topic}\",partition=\"{}\"}} {}",
+                p["partition"],
+                p["lag"].as_i64().unwrap_or(0).max(0)
+            );
+        }
+    }
+    Ok((
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        out,
+    )
+        .into_response())
+}
+
 /// The last consumer-lag measurement, shared by the API.
 pub type LagSnapshot = Arc<std::sync::RwLock<Option<serde_json::Value>>>;
 
@@ -251,6 +302,7 @@ pub fn router(
         .route("/locate/{freelance_id}", get(locate))
         .route("/kpis", get(kpis))
         .route("/lag", get(lag))
+        .route("/metrics", get(metrics))
         .with_state(AppState {
             cfg,
             pool,
