@@ -58,9 +58,14 @@ pub struct ManagedWarehouse {
     #[serde(default = "default_postgres_image")]
     #[schemars(length(min = 1, max = 512))]
     pub image: String,
-    /// Size of the data volume. Can grow when the storage class allows it.
+    /// Size of the data volume. Immutable here (a StatefulSet's volume claim template cannot change):
+    /// to grow the volume, edit the PersistentVolumeClaim `data-<name>-postgres-0` when the storage class
+    /// allows expansion.
     #[serde(default = "default_storage_size")]
     #[schemars(length(min = 1, max = 32), regex(pattern = r"^[0-9]+(Mi|Gi|Ti)$"))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message(
+        "storageSize is immutable: expand the PersistentVolumeClaim data-<name>-postgres-0 instead"
+    ))]
     pub storage_size: String,
     /// Storage class of the data volume (default: the cluster's default class). Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -122,6 +122,12 @@ fn warehouse_rules() {
         Some(managed.clone()),
         "cannot switch between managed and external",
     );
+    refused(
+        "warehouses",
+        json!({"managed": {"storageSize": "20Gi"}}),
+        Some(json!({"managed": {"storageSize": "10Gi"}})),
+        "storageSize is immutable",
+    );
     // the default database name is filled in before the rules run, so changing it is a transition
     refused(
         "warehouses",

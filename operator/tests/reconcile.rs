@@ -264,6 +264,65 @@ async fn an_invalid_spec_becomes_a_condition_not_a_retry_loop() {
 }
 
 #[tokio::test]
+async fn an_invalid_topic_does_not_hold_back_a_valid_one() {
+    let h = harness();
+    let (bad, good) = (topic_path("bad"), topic_path("good"));
+    h.api.insert(&bad, topic("bad", json!({"partitions": 1, "bootstrapServers": "kafka:9092", "config": {"Not A Key": "1"}})));
+    h.api.insert(
+        &good,
+        topic(
+            "good",
+            json!({"partitions": 3, "bootstrapServers": "kafka:9092"}),
+        ),
+    );
+    // the controller runs reconciles concurrently, one per object: run both at once
+    let (a, b) = tokio::join!(
+        controllers::kafka_topic::reconcile(typed(&h.api, &bad), h.ctx.clone()),
+        controllers::kafka_topic::reconcile(typed(&h.api, &good), h.ctx.clone()),
+    );
+    assert_eq!(a.unwrap(), Action::await_change());
+    assert_eq!(b.unwrap(), Action::requeue(controllers::RESYNC));
+    assert_eq!(*h.kafka.calls.lock().unwrap(), vec!["create good 3 1"]);
+    assert_eq!(condition(&h.api.status(&good), "Ready")["status"], "True");
+    assert_eq!(
+        condition(&h.api.status(&bad), "Ready")["reason"],
+        "InvalidSpec"
+    );
+}
+
+#[tokio::test]
+async fn a_config_change_is_applied_through_the_admin_api() {
+    let h = harness();
+    let p = topic_path("cfg");
+    h.kafka.topics.lock().unwrap().insert(
+        "cfg".into(),
+        TopicState {
+            partitions: 1,
+            config: BTreeMap::from([("retention.ms".into(), "1000".into())]),
+        },
+    );
+    h.api.insert(&p, topic("cfg", json!({"partitions": 1, "bootstrapServers": "kafka:9092", "config": {"retention.ms": "2000"}})));
+    controllers::kafka_topic::reconcile(typed(&h.api, &p), h.ctx.clone())
+        .await
+        .unwrap();
+    assert_eq!(*h.kafka.calls.lock().unwrap(), vec!["set_config cfg"]);
+    assert_eq!(
+        h.kafka.topics.lock().unwrap()["cfg"].config["retention.ms"],
+        "2000"
+    );
+    assert!(h
+        .api
+        .events()
+        .iter()
+        .any(|(_, r, note)| r == "ConfigChanged" && note.contains("retention.ms")));
+    // unchanged afterwards: no second call
+    controllers::kafka_topic::reconcile(typed(&h.api, &p), h.ctx.clone())
+        .await
+        .unwrap();
+    assert_eq!(h.kafka.calls.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn api_errors_are_counted_and_retried_with_a_delay() {
     let h = harness();
     let p = topic_path("flaky");
