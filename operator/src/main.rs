@@ -31,8 +31,13 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.print_crds {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
         for crd in ff_crds::crds() {
-            println!("---\n{}", ff_crds::crd_yaml(&crd)?);
+            // a closed pipe (`| head`) ends the listing quietly
+            if writeln!(out, "---\n{}", ff_crds::crd_yaml(&crd)?).is_err() {
+                break;
+            }
         }
         return Ok(());
     }
@@ -48,7 +53,11 @@ async fn main() -> anyhow::Result<()> {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    let client = kube::Client::try_default().await?;
+    let client = kube::Client::try_default().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot configure a Kubernetes client (in-cluster ServiceAccount or KUBECONFIG): {e}"
+        )
+    })?;
     let metrics = Metrics::default();
     let health = server::Health::default();
     let ctx = Context::new(

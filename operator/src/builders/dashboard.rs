@@ -13,7 +13,7 @@ use k8s_openapi::{
 };
 
 use super::{
-    container, env, env_from_secret, ingestion::Cluster, resources_or, restricted_pod, Owner,
+    container, database_url_file, env, ingestion::Cluster, resources_or, restricted_pod, Owner,
     HTTP_PORT,
 };
 
@@ -42,13 +42,11 @@ pub fn build(owner: &Owner, spec: &DashboardSpec, cluster: &Cluster, master_url:
         env("FF_DASHBOARD_LISTEN", format!("0.0.0.0:{HTTP_PORT}")),
         env("FF_MASTER_URL", master_url),
         env("FF_LOG_FORMAT", "json"),
-        env_from_secret(
-            "FF_DATABASE_URL",
-            &cluster.database_url.name,
-            &cluster.database_url.key,
-        ),
     ];
-    let mut volumes = Vec::new();
+    let (url_volume, url_mount, url_env) = database_url_file(&cluster.database_url);
+    envs.push(url_env);
+    let mut volumes = vec![url_volume];
+    let mut mounts = vec![url_mount];
     if let Some(users) = &spec.users_secret {
         envs.push(env("FF_DASHBOARD_USERS", "/etc/freelanceflow/users/users"));
         volumes.push(Volume {
@@ -64,13 +62,14 @@ pub fn build(owner: &Owner, spec: &DashboardSpec, cluster: &Cluster, master_url:
             }),
             ..Volume::default()
         });
-        c.volume_mounts = Some(vec![VolumeMount {
+        mounts.push(VolumeMount {
             name: "users".into(),
             mount_path: "/etc/freelanceflow/users".into(),
             read_only: Some(true),
             ..VolumeMount::default()
-        }]);
+        });
     }
+    c.volume_mounts = Some(mounts);
     if let Some(header) = &spec.auth_header {
         envs.push(env("FF_DASHBOARD_AUTH_HEADER", header.clone()));
     }
@@ -110,7 +109,7 @@ pub fn build(owner: &Owner, spec: &DashboardSpec, cluster: &Cluster, master_url:
                 metadata: Some(pod_meta),
                 spec: Some(PodSpec {
                     containers: vec![c],
-                    volumes: (!volumes.is_empty()).then_some(volumes),
+                    volumes: Some(volumes),
                     security_context: Some(restricted_pod(65532)),
                     automount_service_account_token: Some(false),
                     ..PodSpec::default()

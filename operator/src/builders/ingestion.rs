@@ -10,7 +10,7 @@ use k8s_openapi::api::{
 };
 
 use super::{
-    container, env, env_from_secret, processing::config_name, resources_or, restricted_pod, Owner,
+    container, database_url_file, env, processing::config_name, resources_or, restricted_pod, Owner,
 };
 
 /// What the controller read from the referenced `ProcessingCluster`.
@@ -38,20 +38,17 @@ pub fn build(owner: &Owner, spec: &IngestionSpec, cluster: &Cluster) -> CronJob 
         }),
         ..EnvFromSource::default()
     }]);
-    loader.env = Some(vec![
-        env_from_secret(
-            "FF_DATABASE_URL",
-            &cluster.database_url.name,
-            &cluster.database_url.key,
-        ),
-        env("FF_INPUT", input.trim_end_matches('/')),
+    let (url_volume, url_mount, url_env) = database_url_file(&cluster.database_url);
+    loader.env = Some(vec![url_env, env("FF_INPUT", input.trim_end_matches('/'))]);
+    loader.volume_mounts = Some(vec![
+        VolumeMount {
+            name: "input".into(),
+            mount_path: "/data".into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+        url_mount,
     ]);
-    loader.volume_mounts = Some(vec![VolumeMount {
-        name: "input".into(),
-        mount_path: "/data".into(),
-        read_only: Some(true),
-        ..VolumeMount::default()
-    }]);
     loader.resources = Some(resources_or(
         &spec.resources,
         ("200m", "1"),
@@ -77,14 +74,19 @@ pub fn build(owner: &Owner, spec: &IngestionSpec, cluster: &Cluster) -> CronJob 
                         metadata: Some(pod_meta),
                         spec: Some(PodSpec {
                             containers: vec![loader],
-                            volumes: Some(vec![Volume {
-                                name: "input".into(),
-                                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                                    claim_name: spec.source.persistent_volume_claim.clone(),
-                                    read_only: Some(true),
-                                }),
-                                ..Volume::default()
-                            }]),
+                            volumes: Some(vec![
+                                Volume {
+                                    name: "input".into(),
+                                    persistent_volume_claim: Some(
+                                        PersistentVolumeClaimVolumeSource {
+                                            claim_name: spec.source.persistent_volume_claim.clone(),
+                                            read_only: Some(true),
+                                        },
+                                    ),
+                                    ..Volume::default()
+                                },
+                                url_volume,
+                            ]),
                             restart_policy: Some("OnFailure".into()),
                             security_context: Some(restricted_pod(65532)),
                             automount_service_account_token: Some(false),

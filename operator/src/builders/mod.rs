@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::{
     api::core::v1::{
-        Capabilities, Container, EnvVar, EnvVarSource, ObjectFieldSelector, PodSecurityContext,
-        ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
+        Capabilities, Container, EnvVar, EnvVarSource, KeyToPath, ObjectFieldSelector,
+        PodSecurityContext, ResourceRequirements, SeccompProfile, SecretKeySelector,
+        SecretVolumeSource, SecurityContext, Volume, VolumeMount,
     },
     apimachinery::pkg::{
         api::resource::Quantity,
@@ -136,6 +137,54 @@ pub fn env(name: &str, value: impl Into<String>) -> EnvVar {
         value: Some(value.into()),
         value_from: None,
     }
+}
+
+/// Where the warehouse URL is mounted in the pipeline's pods (`FF_DATABASE_URL_FILE` points to it).
+pub const DATABASE_URL_FILE: &str = "/etc/freelanceflow/warehouse/url";
+
+/// Keys of a Secret mounted read-only as files in `dir` (secrets as files, not environment variables:
+/// they do not show in `kubectl describe`, crash dumps or child processes).
+pub fn secret_files(
+    volume: &str,
+    secret: &str,
+    keys: &[(&str, &str)],
+    dir: &str,
+) -> (Volume, VolumeMount) {
+    (
+        Volume {
+            name: volume.into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret.into()),
+                items: Some(
+                    keys.iter()
+                        .map(|(key, file)| KeyToPath {
+                            key: (*key).into(),
+                            path: (*file).into(),
+                            mode: None,
+                        })
+                        .collect(),
+                ),
+                default_mode: Some(0o440),
+                optional: Some(false),
+            }),
+            ..Volume::default()
+        },
+        VolumeMount {
+            name: volume.into(),
+            mount_path: dir.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+    )
+}
+
+/// The warehouse URL of a pipeline pod: the Secret key as a file, and `FF_DATABASE_URL_FILE`.
+pub fn database_url_file(db: &ff_crds::SecretKeyRef) -> (Volume, VolumeMount, EnvVar) {
+    let (dir, file) = DATABASE_URL_FILE
+        .rsplit_once('/')
+        .expect("an absolute path");
+    let (v, m) = secret_files("warehouse-url", &db.name, &[(&db.key, file)], dir);
+    (v, m, env("FF_DATABASE_URL_FILE", DATABASE_URL_FILE))
 }
 
 pub fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {

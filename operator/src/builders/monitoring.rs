@@ -154,6 +154,25 @@ pub fn build_builtin(
     out
 }
 
+/// Where Grafana finds the warehouse's read-only login.
+const READER_DIR: &str = "/etc/grafana/warehouse-reader";
+
+/// The warehouse data source of `observability/grafana`, reading the login from the mounted Secret
+/// instead of environment variables.
+pub fn datasource_from_files() -> String {
+    let mut text = GRAFANA_DATASOURCE.to_string();
+    for (var, file) in [
+        ("FF_GRAFANA_DB_HOST", "address"),
+        ("FF_GRAFANA_DB_USER", "username"),
+        ("FF_GRAFANA_DB_PASSWORD", "password"),
+    ] {
+        let from = format!("${{{var}}}");
+        assert!(text.contains(&from), "the data source uses {from}");
+        text = text.replace(&from, &format!("$__file{{{READER_DIR}/{file}}}"));
+    }
+    text
+}
+
 fn grafana(
     owner: &Owner,
     spec: &MonitoringStackSpec,
@@ -166,7 +185,7 @@ fn grafana(
         "url": format!("http://{prometheus}.{}.svc:9090", owner.namespace), "editable": false,
     }]});
     let provisioning = BTreeMap::from([
-        ("warehouse.yaml".to_string(), GRAFANA_DATASOURCE.to_string()),
+        ("warehouse.yaml".to_string(), datasource_from_files()),
         (
             "prometheus.yaml".to_string(),
             serde_yaml::to_string(&prometheus_source).unwrap(),
@@ -178,19 +197,16 @@ fn grafana(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let hash = super::hash_of(&(&provisioning, &dashboards));
-    let secret = |env: &str, secret: &str, key: &str| json!({"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}});
     let container = json!({
         "name": "grafana",
         "image": spec.grafana.image,
         "imagePullPolicy": "Always",
         "securityContext": serde_json::to_value(restricted_container()).unwrap(),
+        // secrets as files: Grafana reads `__FILE` variables, and `$__file{}` in provisioning files
         "env": [
-            secret("FF_GRAFANA_DB_HOST", &secrets.reader, "address"),
-            {"name": "FF_GRAFANA_DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": secrets.reader, "key": "password"}}},
             {"name": "FF_GRAFANA_DB_SSLMODE", "value": "disable"},
-            secret("FF_GRAFANA_DB_USER", &secrets.reader, "username"),
-            secret("GF_SECURITY_ADMIN_PASSWORD", &secrets.admin, "admin-password"),
-            secret("GF_SECURITY_ADMIN_USER", &secrets.admin, "admin-user"),
+            {"name": "GF_SECURITY_ADMIN_PASSWORD__FILE", "value": "/etc/grafana/admin/admin-password"},
+            {"name": "GF_SECURITY_ADMIN_USER__FILE", "value": "/etc/grafana/admin/admin-user"},
             {"name": "GF_PATHS_DATA", "value": "/var/lib/grafana"},
             {"name": "GF_PATHS_PROVISIONING", "value": "/etc/grafana/provisioning"},
             {"name": "GF_ANALYTICS_REPORTING_ENABLED", "value": "false"},
@@ -206,6 +222,8 @@ fn grafana(
             {"name": "dashboards", "mountPath": "/var/lib/grafana/dashboards/freelanceflow", "readOnly": true},
             {"name": "data", "mountPath": "/var/lib/grafana"},
             {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "admin", "mountPath": "/etc/grafana/admin", "readOnly": true},
+            {"name": "reader", "mountPath": READER_DIR, "readOnly": true},
         ],
     });
     let item = |key: &str| json!({"key": key, "path": key});
@@ -231,6 +249,10 @@ fn grafana(
                         {"name": "dashboards", "configMap": {"name": format!("{name}-dashboards")}},
                         {"name": "data", "emptyDir": {}},
                         {"name": "tmp", "emptyDir": {}},
+                        {"name": "admin", "secret": {"secretName": secrets.admin, "defaultMode": 0o440,
+                            "items": [item("admin-user"), item("admin-password")]}},
+                        {"name": "reader", "secret": {"secretName": secrets.reader, "defaultMode": 0o440,
+                            "items": [item("address"), item("username"), item("password")]}},
                     ],
                 },
             },

@@ -23,7 +23,7 @@ use k8s_openapi::{
 };
 
 use super::{
-    container, env_from_field, env_from_secret, hash_of, resources_or, restricted_pod, Owner,
+    container, database_url_file, env_from_field, hash_of, resources_or, restricted_pod, Owner,
     CONFIG_HASH_ANNOTATION, HTTP_PORT,
 };
 
@@ -188,7 +188,9 @@ fn pod(
         }),
         ..EnvFromSource::default()
     }]);
-    let mut env = vec![env_from_secret("FF_DATABASE_URL", &db.name, &db.key)];
+    let (url_volume, url_mount, url_env) = database_url_file(db);
+    c.volume_mounts = Some(vec![url_mount]);
+    let mut env = vec![url_env];
     if component == "worker" {
         // the pod name (`<cluster>-worker-<ordinal>`) is the worker id: stable across restarts
         env.push(env_from_field("FF_WORKER_ID", "metadata.name"));
@@ -235,6 +237,7 @@ fn pod(
         metadata: Some(meta),
         spec: Some(PodSpec {
             containers: vec![c],
+            volumes: Some(vec![url_volume]),
             security_context: Some(restricted_pod(65532)),
             automount_service_account_token: Some(false),
             termination_grace_period_seconds: Some(30),

@@ -21,7 +21,7 @@ use k8s_openapi::{
     ByteString,
 };
 
-use super::{container, env, env_from_secret, resources_or, restricted_pod, Owner};
+use super::{container, env, resources_or, restricted_pod, secret_files, Owner};
 
 pub const POSTGRES_PORT: i32 = 5432;
 /// The login role of the pipeline in a managed warehouse (the owner of the database).
@@ -29,6 +29,9 @@ pub const USER: &str = "freelanceflow";
 /// A high uid for PostgreSQL: the official images run under any uid (their entrypoint provides the
 /// passwd entry) as long as the data folder is writable, which fsGroup ensures.
 const POSTGRES_UID: i64 = 10999;
+
+/// Where the PostgreSQL password is mounted in the warehouse and backup pods.
+const CREDENTIALS_DIR: &str = "/etc/postgres/credentials";
 
 pub fn credentials_name(owner: &str) -> String {
     format!("{owner}-credentials")
@@ -132,10 +135,20 @@ pub fn build(owner: &Owner, spec: &ManagedWarehouse, database: &str) -> Children
     let (run_vol, run_mount) = scratch("run", "/var/run/postgresql");
     let (tmp_vol, tmp_mount) = scratch("tmp", "/tmp");
     let mut pg = container("postgres", &spec.image, None);
+    // the password as a file (the image's POSTGRES_PASSWORD_FILE), never in the environment
+    let (cred_vol, cred_mount) = secret_files(
+        "credentials",
+        &secret,
+        &[("password", "password")],
+        CREDENTIALS_DIR,
+    );
     pg.env = Some(vec![
-        env_from_secret("POSTGRES_USER", &secret, "username"),
-        env_from_secret("POSTGRES_PASSWORD", &secret, "password"),
-        env_from_secret("POSTGRES_DB", &secret, "database"),
+        env("POSTGRES_USER", USER),
+        env(
+            "POSTGRES_PASSWORD_FILE",
+            format!("{CREDENTIALS_DIR}/password"),
+        ),
+        env("POSTGRES_DB", database),
         env("PGDATA", "/var/lib/postgresql/data/pgdata"),
     ]);
     pg.ports = Some(vec![k8s_openapi::api::core::v1::ContainerPort {
@@ -162,6 +175,7 @@ pub fn build(owner: &Owner, spec: &ManagedWarehouse, database: &str) -> Children
         },
         run_mount,
         tmp_mount,
+        cred_mount.clone(),
     ]);
     let mut pod_meta = owner.meta(String::new(), "warehouse");
     (pod_meta.name, pod_meta.namespace, pod_meta.owner_references) = (None, None, None);
@@ -198,7 +212,7 @@ pub fn build(owner: &Owner, spec: &ManagedWarehouse, database: &str) -> Children
                 metadata: Some(pod_meta.clone()),
                 spec: Some(PodSpec {
                     containers: vec![pg],
-                    volumes: Some(vec![run_vol, tmp_vol]),
+                    volumes: Some(vec![run_vol, tmp_vol, cred_vol.clone()]),
                     security_context: Some(restricted_pod(POSTGRES_UID)),
                     automount_service_account_token: Some(false),
                     termination_grace_period_seconds: Some(60),
@@ -215,33 +229,35 @@ pub fn build(owner: &Owner, spec: &ManagedWarehouse, database: &str) -> Children
     let backup = spec.backup.as_ref().map(|b| {
         let (dump_vol, dump_mount) = scratch("dump", "/backup");
         let mut dump = container("pg-dump", &spec.image, None);
-        dump.command = Some(vec!["pg_dump".into()]);
-        dump.args = Some(vec!["--format=custom".into(), "--file=/backup/warehouse.dump".into()]);
-        dump.env = Some(vec![
-            env_from_secret("PGHOST", &secret, "host"),
-            env_from_secret("PGUSER", &secret, "username"),
-            env_from_secret("PGPASSWORD", &secret, "password"),
-            env_from_secret("PGDATABASE", &secret, "database"),
-        ]);
-        dump.volume_mounts = Some(vec![dump_mount.clone()]);
+        dump.command = Some(vec!["/bin/sh".into(), "-c".into()]);
+        dump.args = Some(vec![format!(
+            "PGPASSWORD=\"$(cat {CREDENTIALS_DIR}/password)\" exec pg_dump --format=custom --file=/backup/warehouse.dump"
+        )]);
+        dump.env = Some(vec![env("PGDATABASE", database), env("PGHOST", host(owner)), env("PGUSER", USER)]);
+        dump.volume_mounts = Some(vec![dump_mount.clone(), cred_mount.clone()]);
         dump.resources = Some(resources_or(&None, ("100m", "1"), ("128Mi", "512Mi")));
         let mut upload = container("upload", &b.uploader_image, None);
         upload.command = Some(vec!["/bin/sh".into(), "-c".into()]);
+        // the S3 keys are read from files into the upload's own environment only
         upload.args = Some(vec![
-            "aws s3 cp /backup/warehouse.dump \"s3://$BUCKET/${PREFIX}$(date -u +%Y%m%dT%H%M%SZ).dump\" --endpoint-url \"$ENDPOINT\"".into(),
+            "AWS_ACCESS_KEY_ID=\"$(cat /etc/s3/AWS_ACCESS_KEY_ID)\" AWS_SECRET_ACCESS_KEY=\"$(cat /etc/s3/AWS_SECRET_ACCESS_KEY)\" \
+             exec aws s3 cp /backup/warehouse.dump \"s3://$BUCKET/${PREFIX}$(date -u +%Y%m%dT%H%M%SZ).dump\" --endpoint-url \"$ENDPOINT\""
+                .into(),
         ]);
-        let mut upload_env = vec![
+        upload.env = Some(vec![
             env("BUCKET", b.bucket.clone()),
-            env("PREFIX", b.prefix.clone()),
             env("ENDPOINT", b.endpoint.clone()),
             env("HOME", "/tmp"),
-            env_from_secret("AWS_ACCESS_KEY_ID", &b.credentials_secret, "AWS_ACCESS_KEY_ID"),
-            env_from_secret("AWS_SECRET_ACCESS_KEY", &b.credentials_secret, "AWS_SECRET_ACCESS_KEY"),
-        ];
-        upload_env.sort_by(|a, b| a.name.cmp(&b.name));
-        upload.env = Some(upload_env);
+            env("PREFIX", b.prefix.clone()),
+        ]);
         let (utmp_vol, utmp_mount) = scratch("upload-tmp", "/tmp");
-        upload.volume_mounts = Some(vec![VolumeMount { read_only: Some(true), ..dump_mount }, utmp_mount]);
+        let (s3_vol, s3_mount) = secret_files(
+            "s3-credentials",
+            &b.credentials_secret,
+            &[("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"), ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")],
+            "/etc/s3",
+        );
+        upload.volume_mounts = Some(vec![VolumeMount { read_only: Some(true), ..dump_mount }, utmp_mount, s3_mount]);
         upload.resources = Some(resources_or(&None, ("100m", "1"), ("128Mi", "512Mi")));
         CronJob {
             metadata: owner.meta(format!("{}-backup", owner.name), "backup"),
@@ -264,7 +280,7 @@ pub fn build(owner: &Owner, spec: &ManagedWarehouse, database: &str) -> Children
                                 // dump first, then upload: the dump runs as an init container
                                 init_containers: Some(vec![dump]),
                                 containers: vec![upload],
-                                volumes: Some(vec![dump_vol, utmp_vol]),
+                                volumes: Some(vec![dump_vol, utmp_vol, cred_vol.clone(), s3_vol]),
                                 restart_policy: Some("OnFailure".into()),
                                 security_context: Some(restricted_pod(POSTGRES_UID)),
                                 automount_service_account_token: Some(false),
