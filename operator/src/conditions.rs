@@ -73,6 +73,18 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// A dependency of the resource is missing (`DependencyMissing`: degraded, a user must act) or not
+    /// ready yet (`WaitingForDependencies`: progressing).
+    pub fn waiting(missing: bool, why: String) -> Self {
+        if missing {
+            Outcome::failed("DependencyMissing", why)
+        } else {
+            Outcome::progressing("WaitingForDependencies", why)
+        }
+    }
+}
+
 /// The new condition list: every standard condition set from `outcome` and `paused`, keeping
 /// `lastTransitionTime` of the conditions whose status did not change, and any foreign condition.
 pub fn merge(

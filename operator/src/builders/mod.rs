@@ -10,10 +10,11 @@ pub mod warehouse;
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::{
     api::core::v1::{
         Capabilities, Container, EnvVar, EnvVarSource, KeyToPath, ObjectFieldSelector,
-        PodSecurityContext, ResourceRequirements, SeccompProfile, SecretKeySelector,
+        PodSecurityContext, ResourceRequirements, SeccompProfile, Secret, SecretKeySelector,
         SecretVolumeSource, SecurityContext, Volume, VolumeMount,
     },
     apimachinery::pkg::{
@@ -70,6 +71,25 @@ impl Owner {
                 component.to_string(),
             ),
         ])
+    }
+}
+
+/// An Opaque Secret owned by `owner`, from text values.
+pub fn opaque_secret(
+    owner: &Owner,
+    name: impl Into<String>,
+    component: &str,
+    data: BTreeMap<String, String>,
+) -> Secret {
+    Secret {
+        metadata: owner.meta(name, component),
+        type_: Some("Opaque".into()),
+        data: Some(
+            data.into_iter()
+                .map(|(k, v)| (k, ByteString(v.into_bytes())))
+                .collect(),
+        ),
+        ..Secret::default()
     }
 }
 

@@ -18,10 +18,9 @@ use k8s_openapi::{
         api::resource::Quantity,
         apis::meta::v1::{LabelSelector, ObjectMeta},
     },
-    ByteString,
 };
 
-use super::{container, env, resources_or, restricted_pod, secret_files, Owner};
+use super::{container, env, opaque_secret, resources_or, restricted_pod, secret_files, Owner};
 
 pub const POSTGRES_PORT: i32 = 5432;
 /// The login role of the pipeline in a managed warehouse (the owner of the database).
@@ -59,16 +58,7 @@ pub fn credentials(owner: &Owner, database: &str, password: &str) -> Secret {
             format!("postgres://{USER}:{password}@{host}:{POSTGRES_PORT}/{database}"),
         ),
     ]);
-    Secret {
-        metadata: owner.meta(credentials_name(&owner.name), "warehouse"),
-        type_: Some("Opaque".into()),
-        data: Some(
-            data.into_iter()
-                .map(|(k, v)| (k, ByteString(v.into_bytes())))
-                .collect(),
-        ),
-        ..Secret::default()
-    }
+    opaque_secret(owner, credentials_name(&owner.name), "warehouse", data)
 }
 
 pub struct Children {

@@ -33,11 +33,7 @@ async fn reconcile_inner(d: Arc<Dashboard>, ctx: Arc<Context>) -> Result<Action>
     let cluster = match cluster(&ctx, &o.namespace, pc).await? {
         Ok(c) => c,
         Err((missing, why)) => {
-            let outcome = if missing {
-                Outcome::failed("DependencyMissing", why)
-            } else {
-                Outcome::progressing("WaitingForDependencies", why)
-            };
+            let outcome = Outcome::waiting(missing, why);
             write_status(&ctx, d.as_ref(), previous.as_ref(), status, &outcome).await?;
             return Ok(Action::requeue(WAIT));
         }

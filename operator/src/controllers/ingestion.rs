@@ -28,11 +28,7 @@ async fn reconcile_inner(ing: Arc<Ingestion>, ctx: Arc<Context>) -> Result<Actio
     let cluster = match cluster(&ctx, &o.namespace, &ing.spec.processing_cluster_ref.name).await? {
         Ok(c) => c,
         Err((missing, why)) => {
-            let outcome = if missing {
-                Outcome::failed("DependencyMissing", why)
-            } else {
-                Outcome::progressing("WaitingForDependencies", why)
-            };
+            let outcome = Outcome::waiting(missing, why);
             write_status(&ctx, ing.as_ref(), previous.as_ref(), status, &outcome).await?;
             return Ok(Action::requeue(WAIT));
         }

@@ -9,7 +9,6 @@ use ff_crds::{
 use k8s_openapi::{
     api::{apps::v1::Deployment, core::v1::Secret},
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-    ByteString,
 };
 use kube::{api::Api, runtime::controller::Action};
 
@@ -111,17 +110,10 @@ async fn reconcile_inner(m: Arc<MonitoringStack>, ctx: Arc<Context>) -> Result<A
                 && !paused
             {
                 let data = BTreeMap::from([
-                    ("admin-user".to_string(), ByteString(b"admin".to_vec())),
-                    (
-                        "admin-password".to_string(),
-                        ByteString(generate_password().into_bytes()),
-                    ),
+                    ("admin-user".to_string(), "admin".to_string()),
+                    ("admin-password".to_string(), generate_password()),
                 ]);
-                let secret = Secret {
-                    metadata: o.meta(name.clone(), "grafana"),
-                    data: Some(data),
-                    ..Secret::default()
-                };
+                let secret = crate::builders::opaque_secret(&o, name.clone(), "grafana", data);
                 apply(&ctx.client, &serde_json::to_value(secret).unwrap()).await?;
             }
             name

@@ -109,14 +109,6 @@ async fn reconcile_inner(pc: Arc<ProcessingCluster>, ctx: Arc<Context>) -> Resul
         failed_revision: prev.failed_revision.clone(),
         ..Default::default()
     };
-    let wait = |missing: bool, why: String| {
-        if missing {
-            Outcome::failed("DependencyMissing", why)
-        } else {
-            Outcome::progressing("WaitingForDependencies", why)
-        }
-    };
-
     // dereference
     let (profils, factures, partitions) = match topics(&ctx, &pc).await? {
         Ok(t) => t,
@@ -126,7 +118,7 @@ async fn reconcile_inner(pc: Arc<ProcessingCluster>, ctx: Arc<Context>) -> Resul
                 pc.as_ref(),
                 previous.as_ref(),
                 status,
-                &wait(missing, why),
+                &Outcome::waiting(missing, why),
             )
             .await?;
             return Ok(Action::requeue(WAIT));
@@ -140,7 +132,7 @@ async fn reconcile_inner(pc: Arc<ProcessingCluster>, ctx: Arc<Context>) -> Resul
                 pc.as_ref(),
                 previous.as_ref(),
                 status,
-                &wait(missing, why),
+                &Outcome::waiting(missing, why),
             )
             .await?;
             return Ok(Action::requeue(WAIT));

@@ -4,10 +4,7 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use ff_crds::{SecretKeyRef, Warehouse, WarehouseStatus};
-use k8s_openapi::{
-    api::{apps::v1::StatefulSet, core::v1::Secret},
-    ByteString,
-};
+use k8s_openapi::api::{apps::v1::StatefulSet, core::v1::Secret};
 use kube::{api::Api, runtime::controller::Action};
 
 use super::{owner, write_status, RESYNC, WAIT};
@@ -225,16 +222,7 @@ async fn ensure_reader(
         ("address".to_string(), address),
         ("database".to_string(), database.to_string()),
     ]);
-    let secret = Secret {
-        metadata: o.meta(name, "warehouse"),
-        type_: Some("Opaque".into()),
-        data: Some(
-            data.into_iter()
-                .map(|(k, v)| (k, ByteString(v.into_bytes())))
-                .collect(),
-        ),
-        ..Secret::default()
-    };
+    let secret = crate::builders::opaque_secret(o, name, "warehouse", data);
     apply(&ctx.client, &serde_json::to_value(secret).unwrap()).await?;
     Ok(())
 }
