@@ -181,6 +181,15 @@ impl Pipeline {
         Proc::spawn(id, &["worker", "--id", id], &self.env())
     }
 
+    /// A worker that also serves /metrics and /healthz on `listen`.
+    pub fn worker_with_metrics(&self, id: &str, listen: &str) -> Proc {
+        Proc::spawn(
+            id,
+            &["worker", "--id", id, "--metrics-listen", listen],
+            &self.env(),
+        )
+    }
+
     /// Runs the loader on `dir` (extra arguments appended); panics with its output if it fails.
     pub fn load(&self, dir: &std::path::Path, extra: &[&str]) -> String {
         let mut args = vec!["loader", "--input", dir.to_str().expect("utf-8 path")];

@@ -194,37 +194,35 @@ fn pod(
     if component == "worker" {
         // the pod name (`<cluster>-worker-<ordinal>`) is the worker id: stable across restarts
         env.push(env_from_field("FF_WORKER_ID", "metadata.name"));
+        env.push(super::env(
+            "FF_METRICS_LISTEN",
+            format!("0.0.0.0:{HTTP_PORT}"),
+        ));
     }
     c.env = Some(env);
-    if component == "master" {
-        c.resources = Some(resources_or(
-            &spec.master.resources,
-            ("100m", "1"),
-            ("128Mi", "512Mi"),
-        ));
-        c.ports = Some(vec![ContainerPort {
-            name: Some("http".into()),
-            container_port: HTTP_PORT,
-            ..ContainerPort::default()
-        }]);
-        let probe = |path: &str, period| Probe {
-            http_get: Some(HTTPGetAction {
-                path: Some(path.into()),
-                port: IntOrString::String("http".into()),
-                ..HTTPGetAction::default()
-            }),
-            period_seconds: Some(period),
-            ..Probe::default()
-        };
-        c.liveness_probe = Some(probe("/healthz", 20));
-        c.readiness_probe = Some(probe("/healthz", 5));
+    c.resources = Some(if component == "master" {
+        resources_or(&spec.master.resources, ("100m", "1"), ("128Mi", "512Mi"))
     } else {
-        c.resources = Some(resources_or(
-            &spec.workers.resources,
-            ("500m", "2"),
-            ("512Mi", "2Gi"),
-        ));
-    }
+        resources_or(&spec.workers.resources, ("500m", "2"), ("512Mi", "2Gi"))
+    });
+    // master and workers serve /healthz and /metrics on the same port (the workers with
+    // FF_METRICS_LISTEN, see `freelanceflow worker --help`)
+    c.ports = Some(vec![ContainerPort {
+        name: Some("http".into()),
+        container_port: HTTP_PORT,
+        ..ContainerPort::default()
+    }]);
+    let probe = |period| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some("/healthz".into()),
+            port: IntOrString::String("http".into()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(period),
+        ..Probe::default()
+    };
+    c.liveness_probe = Some(probe(20));
+    c.readiness_probe = Some(probe(5));
     let mut meta = owner.meta(String::new(), component);
     meta.name = None;
     meta.namespace = None;

@@ -261,6 +261,9 @@ pub struct WorkerArgs {
     /// Exit after this many seconds without new records (batch runs). Runs forever by default.
     #[arg(long)]
     pub exit_when_idle: Option<u64>,
+    /// Serve /metrics (committed records and batches) and /healthz on this address, e.g. 0.0.0.0:8080.
+    #[arg(long, env = "FF_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Args, Debug)]
@@ -486,6 +489,12 @@ async fn worker(a: WorkerArgs) -> anyhow::Result<ExitCode> {
         linger: Duration::from_millis(a.linger_ms),
         exit_when_idle: a.exit_when_idle.map(Duration::from_secs),
     };
+    if let Some(listen) = a.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (--metrics-listen): {e}"))?;
+        tokio::spawn(ff_processing::worker::serve_metrics(listener));
+    }
     let (stop, _) = stop_signal();
     let rt = tokio::runtime::Handle::current();
     let handle = std::thread::Builder::new()

@@ -2,7 +2,7 @@
 //! and commits each one as a single fenced PostgreSQL transaction.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -206,6 +206,9 @@ fn settle(done: Done, f: &mut Figures) -> Result<(), WorkerError> {
             );
             f.records += stats.records;
             f.batches += 1;
+            COMMITTED_RECORDS.fetch_add(stats.records as u64, Ordering::Relaxed);
+            COMMITTED_BATCHES.fetch_add(1, Ordering::Relaxed);
+            LAST_COMMIT_MS.store(done.committed_ms, Ordering::Relaxed);
             Ok(())
         }
         Outcome::Fenced(e) => {
@@ -214,6 +217,46 @@ fn settle(done: Done, f: &mut Figures) -> Result<(), WorkerError> {
         }
         Outcome::Failed { attempts, source } => Err(WorkerError::Batch { attempts, source }),
     }
+}
+
+/// Totals of this process's worker since it started, for `/metrics` (one worker per process).
+static COMMITTED_RECORDS: AtomicU64 = AtomicU64::new(0);
+static COMMITTED_BATCHES: AtomicU64 = AtomicU64::new(0);
+static LAST_COMMIT_MS: AtomicI64 = AtomicI64::new(0);
+
+/// The worker's Prometheus metrics, in the text exposition format.
+pub fn metrics_text() -> String {
+    format!(
+        "# HELP freelanceflow_worker_committed_records_total Records committed to the warehouse by this worker.\n\
+         # TYPE freelanceflow_worker_committed_records_total counter\n\
+         freelanceflow_worker_committed_records_total {}\n\
+         # HELP freelanceflow_worker_committed_batches_total Micro-batches committed by this worker.\n\
+         # TYPE freelanceflow_worker_committed_batches_total counter\n\
+         freelanceflow_worker_committed_batches_total {}\n\
+         # HELP freelanceflow_worker_last_commit_timestamp_seconds When this worker last committed a batch.\n\
+         # TYPE freelanceflow_worker_last_commit_timestamp_seconds gauge\n\
+         freelanceflow_worker_last_commit_timestamp_seconds {}\n",
+        COMMITTED_RECORDS.load(Ordering::Relaxed),
+        COMMITTED_BATCHES.load(Ordering::Relaxed),
+        LAST_COMMIT_MS.load(Ordering::Relaxed) as f64 / 1000.0,
+    )
+}
+
+/// Serves `/metrics` and `/healthz` (the process is alive) for Prometheus and the kubelet.
+pub async fn serve_metrics(listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            get(|| async {
+                (
+                    [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+                    metrics_text(),
+                )
+            }),
+        )
+        .route("/healthz", get(|| async { "ok" }));
+    axum::serve(listener, app).await
 }
 
 fn hostname() -> String {
