@@ -318,6 +318,13 @@ pub fn build(
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".into()),
             selector: Some(owner.selector("worker")),
+            // named, so a ServiceMonitor finds the workers' /metrics
+            ports: Some(vec![ServicePort {
+                name: Some("http".into()),
+                port: HTTP_PORT,
+                target_port: Some(IntOrString::String("http".into())),
+                ..ServicePort::default()
+            }]),
             ..ServiceSpec::default()
         }),
         status: None,
