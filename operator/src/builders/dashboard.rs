@@ -5,16 +5,16 @@ use k8s_openapi::{
     api::{
         apps::v1::{Deployment, DeploymentSpec},
         core::v1::{
-            ContainerPort, HTTPGetAction, KeyToPath, PodSpec, PodTemplateSpec, Probe,
-            SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
+            KeyToPath, PodSpec, PodTemplateSpec, SecretVolumeSource, Service, ServiceSpec, Volume,
+            VolumeMount,
         },
     },
-    apimachinery::pkg::{apis::meta::v1::LabelSelector, util::intstr::IntOrString},
+    apimachinery::pkg::apis::meta::v1::LabelSelector,
 };
 
 use super::{
-    container, database_url_file, env, ingestion::Cluster, resources_or, restricted_pod, Owner,
-    HTTP_PORT,
+    container, database_url_file, env, http_service_port, ingestion::Cluster, resources_or,
+    restricted_pod, serve_http, Owner, HTTP_PORT,
 };
 
 pub struct Children {
@@ -74,22 +74,7 @@ pub fn build(owner: &Owner, spec: &DashboardSpec, cluster: &Cluster, master_url:
         envs.push(env("FF_DASHBOARD_AUTH_HEADER", header.clone()));
     }
     c.env = Some(envs);
-    c.ports = Some(vec![ContainerPort {
-        name: Some("http".into()),
-        container_port: HTTP_PORT,
-        ..ContainerPort::default()
-    }]);
-    let probe = |period| Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some("/healthz".into()),
-            port: IntOrString::String("http".into()),
-            ..HTTPGetAction::default()
-        }),
-        period_seconds: Some(period),
-        ..Probe::default()
-    };
-    c.liveness_probe = Some(probe(20));
-    c.readiness_probe = Some(probe(5));
+    serve_http(&mut c);
     c.resources = Some(resources_or(
         &spec.resources,
         ("100m", "1"),
@@ -131,12 +116,7 @@ pub fn build(owner: &Owner, spec: &DashboardSpec, cluster: &Cluster, master_url:
                 .into(),
             ),
             selector: Some(owner.selector("dashboard")),
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: 80,
-                target_port: Some(IntOrString::String("http".into())),
-                ..ServicePort::default()
-            }]),
+            ports: Some(vec![http_service_port(80)]),
             ..ServiceSpec::default()
         }),
         status: None,

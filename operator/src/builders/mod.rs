@@ -10,7 +10,6 @@ pub mod warehouse;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::ByteString;
 use k8s_openapi::{
     api::core::v1::{
         Capabilities, Container, EnvVar, EnvVarSource, KeyToPath, ObjectFieldSelector,
@@ -21,6 +20,11 @@ use k8s_openapi::{
         api::resource::Quantity,
         apis::meta::v1::{ObjectMeta, OwnerReference},
     },
+};
+use k8s_openapi::{
+    api::core::v1::{ContainerPort, HTTPGetAction, Probe, ServicePort},
+    apimachinery::pkg::util::intstr::IntOrString,
+    ByteString,
 };
 use sha2::{Digest, Sha256};
 
@@ -233,6 +237,37 @@ pub fn env_from_field(name: &str, path: &str) -> EnvVar {
             }),
             ..EnvVarSource::default()
         }),
+    }
+}
+
+/// The FreelanceFlow HTTP port (`http`, 8080) of a container, with liveness and readiness probes on
+/// `/healthz`.
+pub fn serve_http(c: &mut Container) {
+    c.ports = Some(vec![ContainerPort {
+        name: Some("http".into()),
+        container_port: HTTP_PORT,
+        ..ContainerPort::default()
+    }]);
+    let probe = |period| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some("/healthz".into()),
+            port: IntOrString::String("http".into()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(period),
+        ..Probe::default()
+    };
+    c.liveness_probe = Some(probe(20));
+    c.readiness_probe = Some(probe(5));
+}
+
+/// The Service port `http` of the FreelanceFlow HTTP servers.
+pub fn http_service_port(port: i32) -> ServicePort {
+    ServicePort {
+        name: Some("http".into()),
+        port,
+        target_port: Some(IntOrString::String("http".into())),
+        ..ServicePort::default()
     }
 }
 

@@ -14,8 +14,8 @@ use k8s_openapi::{
             StatefulSetUpdateStrategy,
         },
         core::v1::{
-            ConfigMap, ConfigMapEnvSource, ContainerPort, EnvFromSource, HTTPGetAction, PodSpec,
-            PodTemplateSpec, Probe, Service, ServicePort, ServiceSpec,
+            ConfigMap, ConfigMapEnvSource, EnvFromSource, PodSpec, PodTemplateSpec, Service,
+            ServiceSpec,
         },
         policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec},
     },
@@ -23,8 +23,8 @@ use k8s_openapi::{
 };
 
 use super::{
-    container, database_url_file, env_from_field, hash_of, resources_or, restricted_pod, Owner,
-    CONFIG_HASH_ANNOTATION, HTTP_PORT,
+    container, database_url_file, env_from_field, hash_of, http_service_port, resources_or,
+    restricted_pod, serve_http, Owner, CONFIG_HASH_ANNOTATION, HTTP_PORT,
 };
 
 /// What the controller dereferenced: the topics' names in Kafka and their partition count, and the
@@ -207,22 +207,7 @@ fn pod(
     });
     // master and workers serve /healthz and /metrics on the same port (the workers with
     // FF_METRICS_LISTEN, see `freelanceflow worker --help`)
-    c.ports = Some(vec![ContainerPort {
-        name: Some("http".into()),
-        container_port: HTTP_PORT,
-        ..ContainerPort::default()
-    }]);
-    let probe = |period| Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some("/healthz".into()),
-            port: IntOrString::String("http".into()),
-            ..HTTPGetAction::default()
-        }),
-        period_seconds: Some(period),
-        ..Probe::default()
-    };
-    c.liveness_probe = Some(probe(20));
-    c.readiness_probe = Some(probe(5));
+    serve_http(&mut c);
     let mut meta = owner.meta(String::new(), component);
     meta.name = None;
     meta.namespace = None;
@@ -281,12 +266,7 @@ pub fn build(
         metadata: owner.meta(master_name(&owner.name), "master"),
         spec: Some(ServiceSpec {
             selector: Some(owner.selector("master")),
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: HTTP_PORT,
-                target_port: Some(IntOrString::String("http".into())),
-                ..ServicePort::default()
-            }]),
+            ports: Some(vec![http_service_port(HTTP_PORT)]),
             ..ServiceSpec::default()
         }),
         status: None,
@@ -319,12 +299,7 @@ pub fn build(
             cluster_ip: Some("None".into()),
             selector: Some(owner.selector("worker")),
             // named, so a ServiceMonitor finds the workers' /metrics
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: HTTP_PORT,
-                target_port: Some(IntOrString::String("http".into())),
-                ..ServicePort::default()
-            }]),
+            ports: Some(vec![http_service_port(HTTP_PORT)]),
             ..ServiceSpec::default()
         }),
         status: None,
