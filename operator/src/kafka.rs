@@ -112,10 +112,11 @@ impl TopicAdmin for RdKafkaAdmin {
         with_config: bool,
     ) -> Result<Option<TopicState>> {
         let client = self.client(servers)?;
+        let metadata_client = client.clone();
         let (servers_, topic_) = (servers.to_string(), topic.to_string());
         // metadata is a blocking call of librdkafka
         let partitions = tokio::task::spawn_blocking(move || {
-            let md = client
+            let md = metadata_client
                 .inner()
                 .fetch_metadata(Some(&topic_), TIMEOUT)
                 .map_err(|e| kafka_err(&servers_, e))?;
@@ -147,7 +148,6 @@ impl TopicAdmin for RdKafkaAdmin {
                 config: BTreeMap::new(),
             }));
         }
-        let client = self.client(servers)?;
         let described = client
             .describe_configs(&[ResourceSpecifier::Topic(topic)], &Self::options())
             .await

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ff_crds::{KafkaTopic, ProcessingCluster, ProcessingClusterStatus, SecretKeyRef, Warehouse};
+use ff_crds::{KafkaTopic, ProcessingCluster, SecretKeyRef, Warehouse};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use kube::{api::Api, runtime::controller::Action, ResourceExt};
 
@@ -49,11 +49,12 @@ pub async fn warehouse_url(
     })
 }
 
-/// Reads the two topics: their names in Kafka and partition count.
-async fn topics(
+/// Reads what the cluster names: the two topics (their names in Kafka and partition count) and the
+/// warehouse's URL Secret. Err((missing, why)) when one does not exist (missing) or is not ready.
+async fn dereference(
     ctx: &Context,
     pc: &ProcessingCluster,
-) -> Result<Result<(String, String, i32), (bool, String)>> {
+) -> Result<Result<Resolved, (bool, String)>> {
     let api: Api<KafkaTopic> =
         Api::namespaced(ctx.client.clone(), &pc.namespace().unwrap_or_default());
     let mut found = Vec::new();
@@ -89,7 +90,15 @@ async fn topics(
             ),
         )));
     }
-    Ok(Ok((profils.0, factures.0, factures.1)))
+    let ns = pc.namespace().unwrap_or_default();
+    Ok(warehouse_url(ctx, &ns, &pc.spec.warehouse_ref.name)
+        .await?
+        .map(|database_url| Resolved {
+            profils: profils.0,
+            factures: factures.0,
+            partitions: factures.1,
+            database_url,
+        }))
 }
 
 pub async fn reconcile(pc: Arc<ProcessingCluster>, ctx: Arc<Context>) -> Result<Action> {
@@ -99,33 +108,11 @@ pub async fn reconcile(pc: Arc<ProcessingCluster>, ctx: Arc<Context>) -> Result<
 async fn reconcile_inner(pc: Arc<ProcessingCluster>, ctx: Arc<Context>) -> Result<Action> {
     let o = owner(pc.as_ref());
     let previous = pc.status.clone();
-    let prev = previous.clone().unwrap_or_default();
-    // the rollout bookkeeping survives reconciles that stop early
-    let mut status = ProcessingClusterStatus {
-        ready_workers: prev.ready_workers,
-        current_revision: prev.current_revision.clone(),
-        rollout_started_at: prev.rollout_started_at.clone(),
-        last_good_revision: prev.last_good_revision.clone(),
-        failed_revision: prev.failed_revision.clone(),
-        ..Default::default()
-    };
+    // the rollout bookkeeping survives reconciles that stop early; write_status sets the conditions
+    let mut status = previous.clone().unwrap_or_default();
     // dereference
-    let (profils, factures, partitions) = match topics(&ctx, &pc).await? {
-        Ok(t) => t,
-        Err((missing, why)) => {
-            write_status(
-                &ctx,
-                pc.as_ref(),
-                previous.as_ref(),
-                status,
-                &Outcome::waiting(missing, why),
-            )
-            .await?;
-            return Ok(Action::requeue(WAIT));
-        }
-    };
-    let database_url = match warehouse_url(&ctx, &o.namespace, &pc.spec.warehouse_ref.name).await? {
-        Ok(u) => u,
+    let resolved = match dereference(&ctx, &pc).await? {
+        Ok(r) => r,
         Err((missing, why)) => {
             write_status(
                 &ctx,
@@ -139,7 +126,7 @@ async fn reconcile_inner(pc: Arc<ProcessingCluster>, ctx: Arc<Context>) -> Resul
         }
     };
     // validate
-    let partitioner = match build::validate(&pc.spec, partitions) {
+    let partitioner = match build::validate(&pc.spec, resolved.partitions) {
         Ok(p) => p,
         Err(why) => {
             write_status(
@@ -154,17 +141,11 @@ async fn reconcile_inner(pc: Arc<ProcessingCluster>, ctx: Arc<Context>) -> Resul
         }
     };
     // build
-    let resolved = Resolved {
-        profils,
-        factures,
-        partitions,
-        database_url,
-    };
     let wanted = build::revision(
         &pc.spec.image,
         build::settings(&o, &pc.spec, &resolved, &partitioner),
     );
-    let applied = build::revision_to_apply(&wanted, &prev);
+    let applied = build::revision_to_apply(&wanted, &status);
     let children = build::build(&o, &pc.spec, &resolved, &applied);
     // apply
     if !is_paused(pc.as_ref()) {
