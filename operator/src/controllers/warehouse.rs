@@ -174,7 +174,7 @@ async fn reconcile_inner(wh: Arc<Warehouse>, ctx: Arc<Context>) -> Result<Action
         )
         .await;
     }
-    ensure_reader(&ctx, &o, &url, &wh.spec.database, wh.spec.managed.is_some()).await?;
+    ensure_reader(&ctx, &o, &url).await?;
     status.reader_secret = Some(reader_secret_name(&o.name));
     write_status(
         &ctx,
@@ -188,13 +188,7 @@ async fn reconcile_inner(wh: Arc<Warehouse>, ctx: Arc<Context>) -> Result<Action
 }
 
 /// The read-only login of Grafana and its Secret (password generated once).
-async fn ensure_reader(
-    ctx: &Context,
-    o: &Owner,
-    url: &str,
-    database: &str,
-    managed: bool,
-) -> Result<()> {
+async fn ensure_reader(ctx: &Context, o: &Owner, url: &str) -> Result<()> {
     let name = reader_secret_name(&o.name);
     let existing = secret(ctx, &o.namespace, &name).await?;
     let password = existing
@@ -204,23 +198,21 @@ async fn ensure_reader(
     ctx.warehouse
         .ensure_reader_login(url, GRAFANA_ROLE, &password)
         .await?;
-    let address = if managed {
-        format!("{}:{}", build::host(o), build::POSTGRES_PORT)
-    } else {
-        // host:port of the external URL
-        url.rsplit('@')
-            .next()
-            .unwrap_or_default()
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    };
+    // host:port of the URL the operator itself connects with
+    let options: sqlx::postgres::PgConnectOptions = url.parse().map_err(|e| {
+        crate::error::Error::Warehouse(format!("the warehouse URL does not parse: {e}"))
+    })?;
+    let address = format!("{}:{}", options.get_host(), options.get_port());
+    // without a database in the URL, PostgreSQL uses the user's name
+    let database = options
+        .get_database()
+        .unwrap_or(options.get_username())
+        .to_string();
     let data = BTreeMap::from([
         ("username".to_string(), GRAFANA_ROLE.to_string()),
         ("password".to_string(), password),
         ("address".to_string(), address),
-        ("database".to_string(), database.to_string()),
+        ("database".to_string(), database),
     ]);
     let secret = crate::builders::opaque_secret(o, name, "warehouse", data);
     apply(&ctx.client, &serde_json::to_value(secret).unwrap()).await?;
